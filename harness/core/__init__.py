@@ -1,0 +1,1 @@
+"""Value types, the system description, its loading, and the errors."""
