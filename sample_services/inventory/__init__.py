@@ -1,0 +1,1 @@
+"""Inventory: items and their stock; v3 renames ``stock`` to ``available``."""

@@ -1,0 +1,46 @@
+"""Notifier v1: pushes order events to websocket subscribers on ``/ws/orders``."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import FastAPI, WebSocket
+from pydantic import BaseModel
+
+from sample_services.common import EventHub, add_health
+
+CHANNEL = "/ws/orders"
+
+
+class OrderEvent(BaseModel):
+    """One message on the channel: something happened to an order."""
+
+    type: Literal["order.created", "order.updated"]
+    order_id: str
+    status: str
+
+
+app = FastAPI(title="notifier", version="1.0.0")
+add_health(app)
+
+_hub = EventHub(
+    event.model_dump()
+    for event in (
+        OrderEvent(type="order.created", order_id="1", status="pending"),
+        OrderEvent(type="order.updated", order_id="1", status="confirmed"),
+        OrderEvent(type="order.created", order_id="2", status="pending"),
+    )
+)
+
+
+@app.websocket(CHANNEL)
+async def order_events(websocket: WebSocket) -> None:
+    """Replay the recent events, then send each new one as it happens."""
+    await _hub.serve(websocket)
+
+
+@app.post("/events", status_code=202, response_model=OrderEvent)
+async def publish(event: OrderEvent) -> OrderEvent:
+    """Send an event to every subscriber."""
+    _hub.publish(event.model_dump())
+    return event

@@ -1,0 +1,1 @@
+"""Orders: places orders after checking (v2: reserving) stock in inventory."""
