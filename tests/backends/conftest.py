@@ -1,0 +1,95 @@
+"""Fixtures for backend tests: the Docker engine, backends and sample instances.
+
+Tests marked ``docker`` need a running engine. Without one they skip, saying
+why; under ``CI=true`` they fail instead, because CI must run them.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.backends import Backend, create_backend
+from harness.core.config import load_system
+from harness.core.errors import BackendUnavailable
+from harness.core.instances import InstanceKey, InstanceSpec, Wire
+from harness.core.system import System
+
+
+@pytest.fixture(scope="session")
+def docker_engine() -> Iterator[Any]:
+    """A Docker SDK client of a running engine, or a skip (a failure in CI)."""
+    from harness.backends.docker import connect
+
+    try:
+        client = connect()
+    except BackendUnavailable as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true but no Docker engine is reachable: {exc}")
+        pytest.skip(f"no Docker engine is reachable: {exc}")
+    yield client
+    client.close()
+
+
+@pytest.fixture(autouse=True)
+def _engine_for_docker_tests(request: pytest.FixtureRequest) -> None:
+    if request.node.get_closest_marker("docker") is not None:
+        request.getfixturevalue("docker_engine")
+
+
+@pytest.fixture(scope="session")
+def shop(repo: Path) -> System:
+    """The sample system of the repository."""
+    return load_system(repo / "rollout.yaml")
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("process", id="process"),
+        pytest.param("docker", id="docker", marks=pytest.mark.docker),
+    ]
+)
+def backend_name(request: pytest.FixtureRequest) -> str:
+    """Each backend that must pass the conformance tests."""
+    name: str = request.param
+    return name
+
+
+@pytest.fixture
+def run_id() -> str:
+    """A run id that no other test uses."""
+    return f"test-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def backend(backend_name: str, run_id: str, repo: Path) -> Iterator[Backend]:
+    """A backend for one run, closed after the test."""
+    with create_backend(backend_name, run_id, repo) as started:
+        yield started
+
+
+SpecOf = Callable[..., InstanceSpec]
+
+
+@pytest.fixture
+def spec_of(shop: System) -> SpecOf:
+    """Make the spec of a sample service version, wired to the given providers.
+
+    ``spec_of("orders", "v1", inventory=provider_key)``
+    """
+
+    def make(service: str, version: str, **providers: InstanceKey) -> InstanceSpec:
+        edges = {edge.provider: edge for edge in shop.dependencies_of(service)}
+        wires = tuple(
+            Wire(edges[name].env, edges[name].protocol, key)
+            for name, key in sorted(providers.items())
+        )
+        key = InstanceKey(service, version, tuple(sorted(providers.items())))
+        return InstanceSpec(key, shop.services[service].version(version), wires)
+
+    return make
