@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,12 @@ _RESPONSE_CHECKS = [
 
 _MAX_FINDINGS_PER_OPERATION = 3
 
+# Hypothesis and schemathesis compile code while generating; on CPython 3.11 two
+# threads doing so at once can fail with "AST constructor recursion depth
+# mismatch" (python/cpython#106905). One conformance run at a time, then; the
+# other checks of other cells still run in parallel.
+_GENERATION_LOCK = threading.Lock()
+
 
 def preflight(context: CheckContext) -> None:
     contract = context.expected_contract
@@ -68,12 +75,14 @@ def run(context: CheckContext) -> CheckResult:
     collector = _Collector(base_url, settings.request_timeout)
 
     operations = 0
-    for result in schema.get_all_operations():
-        operation = result.ok()
-        operations += 1
-        collector.explore(operation, settings.examples, settings.seed)
-        if collector.unreachable:
-            return CheckResult.from_error(CheckKind.CONFORMANCE, collector.unreachable)
+    with _GENERATION_LOCK:
+        for result in schema.get_all_operations():
+            operations += 1
+            collector.explore(result.ok(), settings.examples, settings.seed)
+            if collector.unreachable:
+                break
+    if collector.unreachable:
+        return CheckResult.from_error(CheckKind.CONFORMANCE, collector.unreachable)
 
     summary = (
         f"{operations} operations of {contract.name}, {collector.calls} requests, "

@@ -12,16 +12,26 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 from harness.backends import BACKENDS, clean_backend
+from harness.cli.diff import diff as diff_command
 from harness.core.config import (
     DEFAULT_CONFIG,
     load_system,
     parse_assignments,
     rollout_schema,
 )
-from harness.core.errors import BadInput, HarnessError
+from harness.core.errors import BadInput, ConfigError, HarnessError, Problem
+from harness.core.system import System
 from harness.engine.events import Listener
 from harness.engine.gate import run_gate
+from harness.manifests import GitChange, bumps_from_git
 from harness.planning import Plan, plan_change
+from harness.reporting.change import (
+    change_markdown,
+    change_notes,
+    render_change,
+    with_notes,
+)
+from harness.reporting.ci import StepSummary
 from harness.reporting.formats import ReportFile
 from harness.reporting.terminal import TerminalReport, render_plan
 
@@ -74,26 +84,96 @@ def _change_options(command: click.decorators.FC) -> click.decorators.FC:
     return command
 
 
-def _plan(config: str, candidate: tuple[str, ...], baseline: tuple[str, ...]) -> Plan:
+def _git_options(command: click.decorators.FC) -> click.decorators.FC:
+    options = [
+        click.option(
+            "--base",
+            metavar="REF",
+            default=None,
+            help="Read the bumps from the Kubernetes manifests: the images at "
+            "this git revision run today (N-1).",
+        ),
+        click.option(
+            "--head",
+            metavar="REF",
+            default=None,
+            help="The revision whose images the change proposes (N) "
+            "[default: HEAD]; needs --base.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _plan(
+    config: str,
+    candidate: tuple[str, ...],
+    baseline: tuple[str, ...],
+    base: str | None = None,
+    head: str | None = None,
+) -> tuple[Plan, GitChange | None]:
     system = load_system(config)
     candidates = parse_assignments(candidate, "--candidate", system)
     baselines = parse_assignments(baseline, "--baseline", system)
-    return plan_change(system, candidates, baselines)
+    change = _read_change(system, base, head)
+    if change is not None:
+        # Versions typed on the command line win over those read from git: a
+        # reviewer can try another candidate without editing the manifests.
+        candidates = {**change.candidates, **candidates}
+        baselines = {**change.baselines, **baselines}
+    return plan_change(system, candidates, baselines), change
+
+
+def _read_change(
+    system: System, base: str | None, head: str | None
+) -> GitChange | None:
+    if base is not None:
+        return bumps_from_git(system, base, head or "HEAD")
+    if head is not None:
+        raise ConfigError(
+            [
+                Problem(
+                    "command line",
+                    "--head",
+                    "--head needs --base",
+                    hint="add --base REF, e.g. --base origin/main",
+                )
+            ]
+        )
+    return None
+
+
+def _nothing_to_check(change: GitChange | None) -> None:
+    between = f" between {change.base} and {change.head}" if change else ""
+    _stdout.print(f"nothing to check: no service changes version{between}")
+    for note in change.notes() if change else ():
+        _stdout.print(f"  note: {note}", markup=False)
 
 
 @cli.command()
 @_change_options
-def plan(config: str, candidate: tuple[str, ...], baseline: tuple[str, ...]) -> None:
+@_git_options
+def plan(
+    config: str,
+    candidate: tuple[str, ...],
+    baseline: tuple[str, ...],
+    base: str | None,
+    head: str | None,
+) -> None:
     """Show the cells and instances a change needs; start nothing."""
-    planned = _plan(config, candidate, baseline)
+    planned, change = _plan(config, candidate, baseline, base, head)
     if planned.is_empty:
-        _stdout.print("nothing to check: no service changes version")
+        _nothing_to_check(change)
         return
+    if change is not None:
+        _stdout.print(render_change(change))
     _stdout.print(render_plan(planned))
 
 
 @cli.command()
 @_change_options
+@_git_options
 @click.option(
     "-b",
     "--backend",
@@ -122,21 +202,35 @@ def check(
     config: str,
     candidate: tuple[str, ...],
     baseline: tuple[str, ...],
+    base: str | None,
+    head: str | None,
     backend: str,
     jobs: int | None,
     reports: tuple[str, ...],
 ) -> None:
     """Start old and new versions side by side and check every cell.
 
+    With --base, the bumps are the image changes in the Kubernetes manifests
+    between --base and --head; --candidate and --baseline override them.
+    The Markdown report is also appended to $GITHUB_STEP_SUMMARY when set.
+
     Exit code: 0 allowed, 1 blocked, 2 bad input, 3 environment failure.
     """
-    planned = _plan(config, candidate, baseline)
+    planned, change = _plan(config, candidate, baseline, base, head)
+    summary = StepSummary.from_environment()
     if planned.is_empty:
-        _stdout.print("nothing to check: no service changes version")
+        _nothing_to_check(change)
+        if summary is not None and change is not None:
+            summary.append(change_markdown(change))
         sys.exit(0)
 
+    if change is not None:
+        _stdout.print(render_change(change))
+    written: list[Listener] = [ReportFile(Path(p)) for p in reports]
+    written += [summary] if summary is not None else []
+    notes = change_notes(change) if change is not None else ()
     listeners: list[Listener] = [TerminalReport(_stdout)]
-    listeners += [ReportFile(Path(p)) for p in reports]
+    listeners += [with_notes(listener, notes) for listener in written]
     report = run_gate(planned.system, planned, backend, listeners, jobs)
     sys.exit(report.verdict.exit_code)
 
@@ -172,11 +266,16 @@ def schema() -> None:
     click.echo(json.dumps(rollout_schema(), indent=2))
 
 
+cli.add_command(diff_command)
+
+
 def main() -> None:
     """Entry point of the ``rollout`` console script."""
     try:
         cli.main(prog_name="rollout", standalone_mode=False)
     except click.exceptions.Abort:
+        # click turns Ctrl-C and SIGTERM (see engine.signals) into Abort.
+        _stderr.print("interrupted; everything the run started was stopped")
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
@@ -190,5 +289,5 @@ def main() -> None:
         _stderr.print("[bold red]error:[/]", str(exc), markup=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        _stderr.print("interrupted; everything started was stopped")
+        _stderr.print("interrupted; everything the run started was stopped")
         sys.exit(130)

@@ -64,6 +64,9 @@ class CheckKind(enum.Enum):
     PACT = "pact"
     CONFORMANCE = "conformance"
     STREAM = "stream"
+    # The consumer version runs wired to the provider version and user tests
+    # (the pytest plugin's marked tests) exercise the real path end to end.
+    LIVE = "live"
 
     @property
     def needs_instances(self) -> bool:

@@ -26,12 +26,14 @@ from harness.engine.events import (
     CellFinished,
     CheckFinished,
     Event,
+    InstanceFailed,
     Listener,
     RunFinished,
     RunReport,
     RunStarted,
 )
 from harness.engine.pool import InstancePool
+from harness.engine.redaction import Redactor
 from harness.planning import Plan, PlannedCell, decide
 
 __all__ = ["new_run_id", "preflight", "run_plan"]
@@ -66,29 +68,46 @@ def run_plan(
     backend: Backend,
     listeners: Iterable[Listener] = (),
     jobs: int | None = None,
+    pool: InstancePool | None = None,
 ) -> RunReport:
     """Check every cell of ``plan`` and decide the verdict.
 
     Instances are started once each and shared by all cells; everything the
-    backend started is stopped before this returns or raises.
+    backend started is stopped before this returns or raises. A ``pool`` given
+    by the caller (it must know the plan's instances) is shared: it reports its
+    instance events to its own listener and stays open for its owner to close,
+    unless the run is aborted.
     """
     preflight(plan)
-    run = _Run(plan, backend, list(listeners), jobs or os.cpu_count() or 2)
+    run = _Run(plan, backend, list(listeners), jobs or os.cpu_count() or 2, pool)
     return run.execute()
 
 
 class _Run:
     def __init__(
-        self, plan: Plan, backend: Backend, listeners: list[Listener], jobs: int
+        self,
+        plan: Plan,
+        backend: Backend,
+        listeners: list[Listener],
+        jobs: int,
+        pool: InstancePool | None = None,
     ) -> None:
         self.plan = plan
         self.backend = backend
         self.jobs = jobs
         self._listeners = listeners
         self._emit_lock = threading.Lock()
-        self.pool = InstancePool(backend, plan.instances, self.emit)
+        self._redactor = Redactor.from_system(plan.system)
+        self._owns_pool = pool is None
+        self.pool = pool or InstancePool(backend, plan.instances, self.emit)
 
     def emit(self, event: Event) -> None:
+        if isinstance(event, InstanceFailed):
+            event = InstanceFailed(
+                event.key,
+                self._redactor.text(event.reason),
+                self._redactor.text(event.logs),
+            )
         # Listeners (terminal, reports) are written for one thread at a time.
         with self._emit_lock:
             for listener in self._listeners:
@@ -109,6 +128,7 @@ class _Run:
             max_workers=max(1, len(self.plan.instances)), thread_name_prefix="start"
         )
         checker = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="check")
+        finished = False
         try:
             started = {
                 spec.key: starter.submit(self.pool.get, spec.key)
@@ -116,8 +136,12 @@ class _Run:
             }
             cells = [self._schedule(p, started, checker) for p in self.plan.cells]
             results = tuple(future.result() for future in cells)
+            finished = True
         finally:
-            self.pool.close()
+            # A shared pool outlives the run unless the run is aborted; closing
+            # it first also ends the starts still waiting for health.
+            if self._owns_pool or not finished:
+                self.pool.close()
             starter.shutdown(wait=True, cancel_futures=True)
             checker.shutdown(wait=True, cancel_futures=True)
 
@@ -162,7 +186,13 @@ class _Run:
             return done
 
         def when_started(_: Future[Instance]) -> None:
-            submitted = checker.submit(self._run_checks, planned, dynamic, provider)
+            try:
+                submitted = checker.submit(self._run_checks, planned, dynamic, provider)
+            except RuntimeError:
+                # The run is being torn down (Ctrl-C, SIGTERM): nobody waits
+                # for this cell any more.
+                done.set_exception(EnvironmentFailure("the run was stopped"))
+                return
             submitted.add_done_callback(_relay(finish, done))
 
         started[provider].add_done_callback(when_started)
@@ -196,6 +226,7 @@ class _Run:
                     self.plan.system, planned.cell, planned.edge, provider_url=url
                 )
                 result = _run_one(kind, context)
+            result = self._redactor.result(result)
             self.emit(CheckFinished(planned.cell, result))
             results.append(result)
         return results
@@ -228,6 +259,10 @@ def _relay(
     finish: Callable[[Sequence[CheckResult]], None], done: Future[CellResult]
 ) -> Callable[[Future[list[CheckResult]]], None]:
     def relay(future: Future[list[CheckResult]]) -> None:
+        if future.cancelled():
+            # The run is being torn down; its waiter has already given up.
+            done.cancel()
+            return
         error = future.exception()
         if error is not None:
             done.set_exception(error)

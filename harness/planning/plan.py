@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, replace
 
 from harness.core.errors import ConfigError, Problem
 from harness.core.instances import InstanceKey, InstanceSpec, Wire
@@ -62,6 +62,42 @@ class Plan:
 
     def instance(self, key: InstanceKey) -> InstanceSpec:
         return next(spec for spec in self.instances if spec.key == key)
+
+    def consumer_instance(self, cell: Cell) -> tuple[InstanceSpec, ...]:
+        """Specs to run ``cell``'s consumer version wired to its provider version.
+
+        The consumer's other providers are wired within its generation, like
+        every instance's. Providers come first and the consumer last, and the
+        provider is the same instance the cell's checks use.
+        """
+        wiring = _Wiring(self.system, self.baselines, self.candidates)
+        provider = wiring.key(cell.edge.provider, cell.provider_version)
+        consumer = wiring.key(
+            cell.edge.consumer,
+            cell.consumer_version,
+            overrides={cell.edge.provider: provider},
+        )
+        return wiring.specs({consumer})
+
+    def only(self, selected: Collection[tuple[Cell, CheckKind]]) -> Plan:
+        """This plan cut down to the ``selected`` checks and the instances they need."""
+        cells = []
+        for planned in self.cells:
+            checks = tuple(k for k in planned.checks if (planned.cell, k) in selected)
+            if not checks:
+                continue
+            dynamic = any(kind.needs_instances for kind in checks)
+            provider = planned.provider_instance if dynamic else None
+            cells.append(replace(planned, checks=checks, provider_instance=provider))
+
+        needed: set[InstanceKey] = set()
+        pending = [p.provider_instance for p in cells if p.provider_instance]
+        while pending:
+            key = pending.pop()
+            needed.add(key)
+            pending += [provider for _, provider in key.wiring]
+        instances = tuple(spec for spec in self.instances if spec.key in needed)
+        return replace(self, cells=tuple(cells), instances=instances)
 
 
 def plan_change(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console, Group, RenderableType
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 from rich.text import Text
@@ -46,7 +47,8 @@ class TerminalReport:
             self._describe(event)
         elif isinstance(event, InstanceFailed):
             self.console.print(
-                f"[bold yellow]instance {event.key} failed:[/] {event.reason}"
+                f"[bold yellow]instance {escape(event.key.name)} failed:[/] "
+                + escape(event.reason)
             )
         elif isinstance(event, CellFinished):
             self._cell_finished(event.result)
@@ -84,7 +86,9 @@ class TerminalReport:
             )
         else:
             style = _STYLE[result.outcome]
-            self.console.print(f"  {result.cell}: [{style}]{result.outcome.value}[/]")
+            self.console.print(
+                f"  {escape(str(result.cell))}: [{style}]{result.outcome.value}[/]"
+            )
 
     def _finished(self, report: RunReport) -> None:
         if self._progress is not None:
@@ -119,13 +123,13 @@ def render_matrix(report: RunReport) -> RenderableType:
 def _edge_grid(edge: Edge, results: list[CellResult]) -> Table:
     consumers = sorted({r.cell.consumer_version for r in results})
     providers = sorted({r.cell.provider_version for r in results})
-    table = Table(title=f"{edge} ({edge.protocol.value})", title_justify="left")
-    table.add_column(f"{edge.consumer} \\ {edge.provider}")
+    table = Table(title=Text(f"{edge} ({edge.protocol.value})"), title_justify="left")
+    table.add_column(Text(f"{edge.consumer} \\ {edge.provider}"))
     for version in providers:
-        table.add_column(f"{edge.provider}@{version}")
+        table.add_column(Text(f"{edge.provider}@{version}"))
     outcome = {(r.cell.consumer_version, r.cell.provider_version): r for r in results}
     for consumer in consumers:
-        row: list[RenderableType] = [f"{edge.consumer}@{consumer}"]
+        row: list[RenderableType] = [Text(f"{edge.consumer}@{consumer}")]
         for provider in providers:
             result = outcome.get((consumer, provider))
             row.append(_outcome_text(result) if result else Text("-", style="dim"))
@@ -160,15 +164,15 @@ def render_plan(plan: Plan) -> RenderableType:
         table.add_column(column)
     for planned in plan.cells:
         table.add_row(
-            str(planned.cell),
+            Text(str(planned.cell)),
             planned.cell.pairing.description,
             ", ".join(kind.value for kind in planned.checks),
-            str(planned.provider_instance or "-"),
+            Text(str(planned.provider_instance or "-")),
         )
     instances = Table(title="instances (each started once)", title_justify="left")
     instances.add_column("instance")
     instances.add_column("wired to")
     for spec in plan.instances:
         wires = ", ".join(f"{w.env}={w.provider}" for w in spec.wires) or "-"
-        instances.add_row(spec.name, wires)
+        instances.add_row(Text(spec.name), Text(wires))
     return Group(Text(f"bumps: {bumps}"), table, instances)

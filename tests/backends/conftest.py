@@ -1,45 +1,21 @@
-"""Fixtures for backend tests: the Docker engine, backends and sample instances.
+"""Fixtures for backend tests: backends and instances of the sample system.
 
-Tests marked ``docker`` need a running engine. Without one they skip, saying
-why; under ``CI=true`` they fail instead, because CI must run them.
+The Docker engine fixture, shared with the integration tests, is in
+tests/conftest.py.
 """
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from harness.backends import Backend, create_backend
 from harness.core.config import load_system
-from harness.core.errors import BackendUnavailable
 from harness.core.instances import InstanceKey, InstanceSpec, Wire
 from harness.core.system import System
-
-
-@pytest.fixture(scope="session")
-def docker_engine() -> Iterator[Any]:
-    """A Docker SDK client of a running engine, or a skip (a failure in CI)."""
-    from harness.backends.docker import connect
-
-    try:
-        client = connect()
-    except BackendUnavailable as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true but no Docker engine is reachable: {exc}")
-        pytest.skip(f"no Docker engine is reachable: {exc}")
-    yield client
-    client.close()
-
-
-@pytest.fixture(autouse=True)
-def _engine_for_docker_tests(request: pytest.FixtureRequest) -> None:
-    if request.node.get_closest_marker("docker") is not None:
-        request.getfixturevalue("docker_engine")
 
 
 @pytest.fixture(scope="session")
