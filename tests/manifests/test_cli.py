@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -143,3 +145,32 @@ def test_the_working_tree_is_left_as_it_was(shop: GitRepo) -> None:
 
     assert result.returncode == 0, result.stderr
     assert shop.git("status", "--porcelain") == before
+
+
+def test_pytest_reads_the_same_change_from_git(shop: GitRepo) -> None:
+    # Static checks only: this proves where the change comes from, not the checks.
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--rollout",
+            "--rollout-base",
+            "HEAD~1",
+            "-k",
+            "spec-diff",
+            "-v",
+            "-p",
+            "no:cacheprovider",
+        ],
+        cwd=shop.root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "orders@v1->inventory@v2[spec-diff] PASSED" in result.stdout
+    assert "orders@v1->inventory@v1[spec-diff] PASSED" in result.stdout
+    assert "bumps: inventory v1 -> v2" in result.stdout
