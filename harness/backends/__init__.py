@@ -19,6 +19,11 @@ __all__ = ["BACKENDS", "Backend", "Instance", "clean_backend", "create_backend"]
 BACKENDS: dict[str, tuple[str, str, str]] = {
     "process": ("harness.backends.process", "ProcessBackend", "clean_processes"),
     "docker": ("harness.backends.docker", "DockerBackend", "clean_containers"),
+    "kubernetes": (
+        "harness.backends.kubernetes",
+        "KubernetesBackend",
+        "clean_namespaces",
+    ),
 }
 
 

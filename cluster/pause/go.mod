@@ -1,0 +1,3 @@
+module rollout-harness.local/pause
+
+go 1.22
