@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,16 +16,24 @@ from harness.backends.process import RUN_ENV
 
 REPO = Path(__file__).resolve().parent.parent
 
+# Every process this test session starts inherits this variable, so the leak
+# check sees only this session's processes, not those of another run on the
+# same machine.
+SESSION_ENV = "ROLLOUT_HARNESS_TEST_SESSION"
+os.environ.setdefault(SESSION_ENV, uuid.uuid4().hex)
+
 
 def labelled_processes() -> set[int]:
-    """Processes on this machine that carry a run label, other than this one."""
+    """Processes of this test session that carry a run label, other than this one."""
+    session = f"{SESSION_ENV}={os.environ[SESSION_ENV]}\0".encode()
     found = set()
     for entry in Path("/proc").glob("[0-9]*"):
         try:
-            if RUN_ENV.encode() + b"=" in (entry / "environ").read_bytes():
-                found.add(int(entry.name))
+            environ = (entry / "environ").read_bytes()
         except OSError:
             continue
+        if RUN_ENV.encode() + b"=" in environ and session in environ:
+            found.add(int(entry.name))
     return found - {os.getpid()}
 
 
