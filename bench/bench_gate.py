@@ -7,7 +7,13 @@ the same backend, and the ratio is printed (never asserted: machines are noisy),
 with the floor of DESIGN.md: the slowest instance start plus the time of all checks
 divided by the cores.
 
-    python3 bench/bench_gate.py [--backend process|docker] [--config rollout.yaml]
+    python3 bench/bench_gate.py [--backend process|docker|kubernetes] [--config FILE]
+        [--kubeconfig FILE] [--context NAME]
+
+On kubernetes each instance is a pod, built from the repository's manifests as
+`rollout check` builds it, and the cluster's own bring-up times are printed too:
+cluster/build.sh and cluster/up.sh record them in the cluster folder's timings
+file when they run, with the date; this benchmark only reads them.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from harness.backends import create_backend
 from harness.core.config import load_system
@@ -33,6 +40,18 @@ from harness.engine import (
 from harness.planning import Plan, plan_change
 
 EVERYTHING = {"inventory": "v2", "orders": "v2", "notifier": "v2", "storefront": "v2"}
+CLUSTER_DIR = Path(
+    os.environ.get("ROLLOUT_CLUSTER_DIR", "/var/lib/rollout-harness/cluster")
+)
+# The steps cluster/build.sh and cluster/up.sh time, in the order a new machine
+# runs them.
+CLUSTER_STEPS = {
+    "build-cold": "build of the components, cold",
+    "build-cached": "build, binaries cached",
+    "up-cold": "bring-up, cold (new certificates, images imported)",
+    "up-warm": "bring-up, warm (after down.sh)",
+    "up-running": "bring-up, already running",
+}
 
 
 class Counter:
@@ -90,42 +109,91 @@ def _used_mib() -> float:
     return (total - available) / 1024
 
 
-Approach = Callable[[System, Plan, str, Counter], float]
+@dataclasses.dataclass(frozen=True)
+class Backend:
+    """The backend both approaches start instances on, and its options."""
+
+    name: str
+    options: dict[str, Any]
+
+    def create(self, system: System) -> Any:
+        return create_backend(self.name, new_run_id(), system.root, **self.options)
+
+
+Approach = Callable[[System, Plan, Backend, Counter], float]
 
 
 def measure(
-    approach: Approach, system: System, plan: Plan, backend: str
+    approach: Approach, system: System, plan: Plan, backend: Backend
 ) -> tuple[str, float, Counter]:
     counter = Counter()
     with MemoryPeak() as memory:
         seconds = approach(system, plan, backend, counter)
+    started = "instances (pods)" if backend.name == "kubernetes" else "instances"
     line = (
-        f"{seconds:6.1f} s, {counter.started:3d} instances started, "
+        f"{seconds:6.1f} s, {counter.started:3d} {started} started, "
         f"peak memory +{memory.peak:.0f} MiB"
     )
     return line, seconds, counter
 
 
-def gate(system: System, plan: Plan, backend: str, counter: Counter) -> float:
+def gate(system: System, plan: Plan, backend: Backend, counter: Counter) -> float:
     began = time.perf_counter()
-    with create_backend(backend, new_run_id(), system.root) as started:
+    with backend.create(system) as started:
         run_plan(plan, started, [counter])
     return time.perf_counter() - began
 
 
-def naive(system: System, plan: Plan, backend: str, counter: Counter) -> float:
+def naive(system: System, plan: Plan, backend: Backend, counter: Counter) -> float:
     began = time.perf_counter()
     for planned in plan.cells:
         one = dataclasses.replace(plan, cells=(planned,))
-        with create_backend(backend, new_run_id(), system.root) as started:
+        with backend.create(system) as started:
             run_plan(one, started, [counter], jobs=1)
     return time.perf_counter() - began
+
+
+def kubernetes_options(system: System, args: argparse.Namespace) -> dict[str, Any]:
+    """The cluster and the manifests' pod templates, as `rollout check` passes them.
+
+    The cluster: --kubeconfig, else $KUBECONFIG, else the local cluster's
+    least-privilege user when cluster/up.sh made one.
+    """
+    from harness.manifests.templates import workload_templates
+
+    local = CLUSTER_DIR / "harness.kubeconfig"
+    kubeconfig = args.kubeconfig or os.environ.get("KUBECONFIG")
+    if kubeconfig is None and local.exists():
+        kubeconfig = str(local)
+    options = {"kubeconfig": kubeconfig, "context": args.context}
+    chosen: dict[str, Any] = {k: v for k, v in options.items() if v is not None}
+    return {**chosen, "templates": workload_templates(system)}
+
+
+def print_cluster_timings() -> None:
+    """The latest recorded duration of each cluster step, with when it ran."""
+    path = CLUSTER_DIR / "timings"
+    latest: dict[str, list[str]] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            step, *fields = line.split("\t")
+            latest[step] = fields
+    print(f"cluster steps (latest of each, recorded by cluster/*.sh in {path}):")
+    for step, label in CLUSTER_STEPS.items():
+        if step not in latest:
+            print(f"  {label}: not recorded on this machine")
+            continue
+        seconds, when, *detail = latest[step]
+        note = f" ({detail[0]})" if detail and detail[0] else ""
+        print(f"  {label}: {float(seconds):.1f} s, measured {when}{note}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", default="process")
     parser.add_argument("--config", default="rollout.yaml")
+    parser.add_argument("--kubeconfig", default=None, help="kubernetes backend")
+    parser.add_argument("--context", default=None, help="kubernetes backend")
     args = parser.parse_args()
 
     system = load_system(Path(args.config))
@@ -133,10 +201,12 @@ def main() -> None:
     print(f"change: {', '.join(str(b) for b in plan.bumps)}")
     print(f"cells: {len(plan.cells)}, distinct instances: {len(plan.instances)}")
 
+    options = kubernetes_options(system, args) if args.backend == "kubernetes" else {}
+    backend = Backend(args.backend, options)
     print(f"backend: {args.backend}")
-    harness_line, harness_time, tally = measure(gate, system, plan, args.backend)
+    harness_line, harness_time, tally = measure(gate, system, plan, backend)
     print(f"harness: {harness_line}")
-    naive_line, naive_time, _ = measure(naive, system, plan, args.backend)
+    naive_line, naive_time, _ = measure(naive, system, plan, backend)
     print(f"naive:   {naive_line}")
     floor = tally.floor()
     print(
@@ -145,6 +215,8 @@ def main() -> None:
     )
     print(f"ratio (naive / harness): {naive_time / harness_time:.1f}x")
     print(f"ratio (harness / floor): {harness_time / floor:.1f}x")
+    if args.backend == "kubernetes":
+        print_cluster_timings()
 
 
 if __name__ == "__main__":

@@ -15,6 +15,10 @@
 # /var/cache/rollout-harness), BUILD_JOBS (default 2: the CI machines have 2 cores).
 set -euo pipefail
 
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=cluster/lib.sh
+source "$here/lib.sh" # for record_timing
+
 version="${K8S_VERSION:-v1.33.13}"
 cache="${ROLLOUT_CACHE:-/var/cache/rollout-harness}"
 jobs="${BUILD_JOBS:-2}"
@@ -86,17 +90,20 @@ build() {
 }
 
 main() {
+    local started=$EPOCHREALTIME caches="build and module caches empty"
     if already_built; then
         log "Kubernetes $version already built in $bin"
+        record_timing build-cached "$started" "Kubernetes $version, binaries cached"
         echo "$bin"
         return
     fi
     command -v go >/dev/null || { log "go is not installed"; exit 1; }
+    [[ -z "$(ls -A "$GOCACHE" 2>/dev/null)" ]] || caches="build cache reused"
     log "building Kubernetes $version (${components[*]}) with $jobs jobs"
-    local started=$SECONDS
     write_wrapper
     build
-    log "built Kubernetes $version in $((SECONDS - started))s into $bin"
+    record_timing build-cold "$started" "Kubernetes $version, $jobs jobs, $caches"
+    log "built Kubernetes $version in ${SECONDS}s into $bin"
     echo "$bin"
 }
 

@@ -112,8 +112,8 @@ main() {
     rm -rf "$etcd_data" "$kubelet_root" "$run_dir"
     if [[ "${1:-}" == "--purge" ]]; then
         unmount_under "$containerd_root"
-        rm -rf "$cluster_dir"
-        log "cluster stopped; all its files removed"
+        find "$cluster_dir" -mindepth 1 -maxdepth 1 ! -name timings -exec rm -rf {} +
+        log "cluster stopped; all its files removed but $timings"
         return
     fi
     log "cluster stopped; certificates and images kept in $cluster_dir"

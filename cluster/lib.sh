@@ -23,6 +23,11 @@ pids="$run_dir/pids"
 bin_link="$cluster_dir/bin"
 admin_kubeconfig="$cluster_dir/admin.kubeconfig"
 harness_kubeconfig="$cluster_dir/harness.kubeconfig"
+baseline_kubeconfig="$cluster_dir/baseline.kubeconfig"
+# How long builds and bring-ups took, one line each: step, seconds, when (UTC),
+# detail. bench/bench_gate.py prints the latest of each step; `down.sh --purge`
+# keeps the file, because it records the machine, not the cluster.
+timings="$cluster_dir/timings"
 
 node_name="${ROLLOUT_NODE_NAME:-rollout-node}"
 api_port="${ROLLOUT_API_PORT:-6443}"
@@ -95,6 +100,17 @@ stop_component() {
     done
     kill -KILL "$pid" 2>/dev/null || true
     rm -f "$pids/$name"
+}
+
+# record_timing STEP STARTED DETAIL: append the seconds since STARTED (a value of
+# $EPOCHREALTIME) to $timings. A machine where the file cannot be written (a build
+# as a user without rights to the cluster folder) only loses the record.
+record_timing() {
+    local step="$1" started="$2" detail="${3:-}" seconds when
+    seconds="$(LC_ALL=C awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')"
+    when="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    { mkdir -p "$cluster_dir" && printf '%s\t%s\t%s\t%s\n' "$step" "$seconds" "$when" "$detail" >>"$timings"; } 2>/dev/null ||
+        log "could not record the timing of $step in $timings"
 }
 
 ctr_k8s() { ctr --address "$containerd_socket" --namespace k8s.io "$@"; }

@@ -14,7 +14,8 @@
 # every `rollout-sample/*` image of the local Docker engine when one answers.
 #
 # Also writes $ROLLOUT_CLUSTER_DIR/harness.kubeconfig: a user bound only to the
-# least-privilege role of cluster/rbac.yaml.
+# least-privilege roles of cluster/rbac.yaml, and baseline.kubeconfig: a user bound
+# only to its read-only role for --baseline-from-cluster.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -123,6 +124,7 @@ make_pki() {
     client_cert kube-proxy system:kube-proxy
     client_cert kubelet "system:node:$node_name" system:nodes
     client_cert harness rollout-harness
+    client_cert baseline rollout-harness-baseline
 }
 
 # kubeconfig NAME: a kubeconfig for the client certificate NAME, certificates inline.
@@ -389,6 +391,7 @@ import_images() {
         log "images up to date"
         return
     fi
+    imported=${#wanted[@]}
     log "importing ${#wanted[@]} image(s): ${wanted[*]}"
     # One archive for all: layers the images share are sent once.
     docker save "${wanted[@]}" | ctr_k8s images import - >/dev/null
@@ -401,9 +404,23 @@ apply_rbac() {
     "$bin/kubectl" --kubeconfig="$admin_kubeconfig" apply -f "$here/rbac.yaml" >/dev/null
 }
 
+# What this bring-up is, for its timing: `cold` makes the certificates (the first
+# on this machine), `warm` starts a cluster whose files exist, `running` finds
+# every component running already.
+bring_up_kind() {
+    if [[ ! -f "$pki/ca.crt" ]]; then
+        echo cold
+    elif running_pid etcd >/dev/null && running_pid kubelet >/dev/null; then
+        echo running
+    else
+        echo warm
+    fi
+}
+
 main() {
-    local ip started=$SECONDS
+    local ip started=$EPOCHREALTIME kind imported=0
     [[ $EUID -eq 0 ]] || { log "must run as root"; exit 1; }
+    kind="$(bring_up_kind)"
     bin="$("$here/build.sh" | tail -n1)"
     install_packages
     ip="$(node_ip)"
@@ -412,7 +429,7 @@ main() {
     ln -sfn "$bin" "$bin_link"
 
     make_pki "$ip"
-    for name in admin controller-manager scheduler kube-proxy kubelet harness; do
+    for name in admin controller-manager scheduler kube-proxy kubelet harness baseline; do
         kubeconfig "$name"
     done
     write_node_configs "$ip"
@@ -424,8 +441,10 @@ main() {
     apply_rbac
     import_images "$@"
 
-    log "cluster up in $((SECONDS - started))s (node $node_name at $ip)"
+    record_timing "up-$kind" "$started" "$imported image(s) imported"
+    log "cluster up in ${SECONDS}s (node $node_name at $ip)"
     log "least-privilege kubeconfig: $harness_kubeconfig"
+    log "read-only kubeconfig (live baseline): $baseline_kubeconfig"
     echo "$admin_kubeconfig"
 }
 

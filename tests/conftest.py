@@ -3,6 +3,12 @@
 Every test is checked for processes a run left behind. Tests marked ``docker``
 need a running engine: without one they skip, saying why; under ``CI=true``
 they fail instead, because CI must run them.
+
+Tests marked ``kubernetes`` use the kubeconfig named by ROLLOUT_KUBECONFIG, else
+the least-privilege one that cluster/up.sh writes (a user bound only to
+cluster/rbac.yaml), and the sample images imported into the cluster. Without a
+reachable cluster they skip, saying why; when CI=true and
+ROLLOUT_REQUIRE_KUBERNETES=1 they fail instead, because that CI must run them.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from typing import Any
 import pytest
 
 from harness.core.errors import BackendUnavailable
-from tests.helpers import REPO, labelled_processes
+from tests.helpers import CLUSTER_DIR, REPO, labelled_processes
 
 # Pact's core (used through pact-python) reports usage over the network unless
 # told not to; tests never send traffic off this machine.
@@ -71,3 +77,39 @@ def docker_engine() -> Iterator[Any]:
 def _engine_for_docker_tests(request: pytest.FixtureRequest) -> None:
     if request.node.get_closest_marker("docker") is not None:
         request.getfixturevalue("docker_engine")
+
+
+@pytest.fixture(scope="session")
+def kubeconfig() -> Path:
+    """The kubeconfig of a reachable cluster, or a skip (a failure where required)."""
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
+    from urllib3.exceptions import HTTPError
+
+    from harness.backends.kubeapi import connect
+
+    path = Path(
+        os.environ.get("ROLLOUT_KUBECONFIG", CLUSTER_DIR / "harness.kubeconfig")
+    )
+    try:
+        api_client = connect(path)
+        client.CoreV1Api(api_client).list_namespace(limit=1, _request_timeout=10)
+        api_client.close()
+    except (BackendUnavailable, ApiException, HTTPError, OSError) as exc:
+        reason = f"no Kubernetes cluster reachable through {path}: {exc}"
+        required = os.environ.get("ROLLOUT_REQUIRE_KUBERNETES") == "1"
+        if os.environ.get("CI") == "true" and required:
+            pytest.fail(f"CI=true and ROLLOUT_REQUIRE_KUBERNETES=1, but {reason}")
+        pytest.skip(f"{reason} (cluster/up.sh starts one)")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _cluster_for_kubernetes_tests(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `rollout clean`, killed runs and backends made without options find the
+    # cluster through KUBECONFIG, as a user's would.
+    if request.node.get_closest_marker("kubernetes") is not None:
+        path = request.getfixturevalue("kubeconfig")
+        monkeypatch.setenv("KUBECONFIG", str(path))

@@ -15,6 +15,10 @@ import yaml
 from harness.backends.process import RUN_ENV
 
 REPO = Path(__file__).resolve().parent.parent
+# Where cluster/up.sh keeps the local cluster's kubeconfigs and timings.
+CLUSTER_DIR = Path(
+    os.environ.get("ROLLOUT_CLUSTER_DIR", "/var/lib/rollout-harness/cluster")
+)
 
 # Every process this test session starts inherits this variable, so the leak
 # check sees only this session's processes, not those of another run on the

@@ -36,10 +36,15 @@ def create_backend(name: str, run_id: str, workdir: Path, **options: Any) -> Bac
     return backend
 
 
-def clean_backend(name: str, run_id: str | None = None) -> list[str]:
-    """Remove what killed runs left on one backend; returns what was removed."""
+def clean_backend(name: str, run_id: str | None = None, **options: Any) -> list[str]:
+    """Remove what killed runs left on one backend; returns what was removed.
+
+    ``options`` choose the engine where the backend takes a choice, e.g. the
+    kubernetes backend's ``kubeconfig`` and ``context``.
+    """
     module, _, function = _lookup(name)
-    removed: list[str] = getattr(importlib.import_module(module), function)(run_id)
+    clean = getattr(importlib.import_module(module), function)
+    removed: list[str] = clean(run_id, **options)
     return removed
 
 

@@ -15,7 +15,6 @@ import contextlib
 import logging
 import os
 import re
-import socket
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -30,6 +29,7 @@ from testcontainers.core.network import Network
 
 from harness.backends.base import OWNER_LABEL, RUN_LABEL, Instance
 from harness.backends.health import wait_until_healthy
+from harness.backends.ownership import owner, owner_alive
 from harness.core.errors import (
     BackendUnavailable,
     ConfigError,
@@ -228,11 +228,6 @@ def connect() -> Any:
     return client
 
 
-def owner() -> str:
-    """The value of ``OWNER_LABEL`` for what this process starts."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
 def clean_containers(run_id: str | None = None) -> list[str]:
     """Remove containers and networks left by runs whose harness process is gone.
 
@@ -264,7 +259,7 @@ def clean_containers(run_id: str | None = None) -> list[str]:
 def _left_behind(labels: Mapping[str, str], run_id: str | None) -> bool:
     if run_id is not None and labels.get(RUN_LABEL) != run_id:
         return False
-    return not _owner_alive(labels.get(OWNER_LABEL, ""))
+    return not owner_alive(labels.get(OWNER_LABEL, ""))
 
 
 def _remove(kind: str, item: Any, labels: Mapping[str, str], **options: bool) -> str:
@@ -277,31 +272,6 @@ def _remove(kind: str, item: Any, labels: Mapping[str, str], **options: bool) ->
         return ""
     logger.info("removed %s %s", kind, item.name)
     return f"{kind} {item.name} of run {labels.get(RUN_LABEL)}"
-
-
-def _owner_alive(owner_label: str) -> bool:
-    host, _, pid = owner_label.rpartition(":")
-    if not pid.isdigit():
-        return False
-    if host != socket.gethostname():
-        return True
-    return _alive(int(pid))
-
-
-def _alive(pid: int) -> bool:
-    # A killed harness stays a zombie until its parent reaps it; it owns
-    # nothing any more, so it counts as dead.
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rpartition(")")[2].split()[0] != "Z"
 
 
 def _discard(container: DockerContainer) -> None:

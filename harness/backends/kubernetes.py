@@ -1,11 +1,12 @@
 """The kubernetes backend: each run gets a namespace of its own in a real cluster.
 
-Each instance is a Deployment of one replica with a Service in front of it. The
-version's health path is the pod's readiness probe, so the Deployment's
-``Available`` condition says when the instance is ready. A consumer is wired to
-one provider version through that provider's Service cluster IP, which needs no
-cluster DNS; the harness itself reaches every instance through a port-forward,
-relayed by a socket listening on 127.0.0.1.
+Each instance is a Deployment of one replica with a Service in front of it (see
+``kubeobjects``: generated from the config, or built from the service's own
+workload in the manifests). The version's health path is the pod's readiness
+probe, so the Deployment's ``Available`` condition says when the instance is
+ready. A consumer is wired to one provider version through that provider's
+Service cluster IP, which needs no cluster DNS; the harness itself reaches every
+instance through a port-forward, relayed by a socket listening on 127.0.0.1.
 
 The namespace carries the run's labels; deleting it removes everything the run
 made, and `rollout clean` finds the namespaces of killed runs by those labels.
@@ -17,24 +18,30 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-import os
 import re
-import select
-import socket
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import tenacity
 import urllib3
-from kubernetes import client, config
+from kubernetes import client
 from kubernetes.client.exceptions import ApiException
-from kubernetes.config.config_exception import ConfigException
 from kubernetes.stream import portforward
 
 from harness.backends.base import OWNER_LABEL, RUN_LABEL, Instance
+from harness.backends.kubeapi import API_TIMEOUT, Conflict, Gone, calling, connect
+from harness.backends.kubeobjects import (
+    CONTAINER,
+    INSTANCE_LABEL,
+    generated_deployment,
+    service,
+    template_deployment,
+)
+from harness.backends.ownership import owner, owner_alive
+from harness.backends.portforward import Relay
 from harness.core.errors import (
     BackendUnavailable,
     ConfigError,
@@ -44,21 +51,17 @@ from harness.core.errors import (
 )
 from harness.core.instances import InstanceKey, InstanceSpec
 
+if TYPE_CHECKING:
+    from harness.manifests.templates import WorkloadTemplate
+
 __all__ = ["KubernetesBackend", "clean_namespaces", "connect", "namespace_name"]
 
 logger = logging.getLogger(__name__)
 
-# Selects the pods of one instance; its value is the instance's slug.
-INSTANCE_LABEL = "rollout-harness.instance"
-
 _LOOPBACK = "127.0.0.1"
-_DEFAULT_KUBECONFIG = "~/.kube/config"
-_CONTAINER = "app"
-_API_TIMEOUT = 30.0
 # Scheduling, the pod sandbox and the container's creation come before the
 # program starts; the version's startup_timeout does not count them.
 _POD_ALLOWANCE = 30.0
-_BUFFER = 64 * 1024
 # Reasons a container waits that retrying will not cure.
 _FATAL_WAITS = frozenset(
     {
@@ -87,8 +90,10 @@ class KubernetesBackend:
     ``kubeconfig`` and ``context`` choose the cluster (default: ``KUBECONFIG`` or
     ``~/.kube/config`` and its current context). ``namespace`` names the run's
     namespace instead of deriving it from the run id; it must not exist yet,
-    because the run deletes it at the end. The work directory is unused: images
-    carry their own files.
+    because the run deletes it at the end. ``templates`` holds the pod templates
+    of services' own workloads (``harness.manifests.workload_templates``): the
+    Deployments of those services' instances are built from them. The work
+    directory is unused: images carry their own files.
     """
 
     name: ClassVar[str] = "kubernetes"
@@ -101,11 +106,13 @@ class KubernetesBackend:
         context: str | None = None,
         kubeconfig: str | Path | None = None,
         namespace: str | None = None,
+        templates: Mapping[str, WorkloadTemplate] | None = None,
     ) -> None:
         if namespace is not None and not _DNS_LABEL.match(namespace):
             raise _bad_namespace(namespace, "is not a DNS label", "e.g. ci-rollout-42")
         self.run_id = run_id
         self.namespace = namespace or namespace_name(run_id)
+        self._templates = dict(templates or {})
         self._instances: dict[str, Instance] = {}
         self._closed = False
         # portforward() briefly swaps the transport of the client it is given,
@@ -129,13 +136,13 @@ class KubernetesBackend:
                 name=self.namespace,
                 labels=run_labels(self.run_id),
                 # Label values cannot hold every run id or a host:pid owner.
-                annotations={RUN_LABEL: self.run_id, OWNER_LABEL: _owner()},
+                annotations={RUN_LABEL: self.run_id, OWNER_LABEL: owner()},
             )
         )
         try:
-            with _calling(self._client, f"create namespace {self.namespace}"):
-                self._core.create_namespace(body, _request_timeout=_API_TIMEOUT)
-        except _Conflict:
+            with calling(self._client, f"create namespace {self.namespace}"):
+                self._core.create_namespace(body, _request_timeout=API_TIMEOUT)
+        except Conflict:
             hint = "leave --namespace out, or name one that does not exist yet"
             if not explicit:
                 hint = "run again: run ids are random"
@@ -147,23 +154,23 @@ class KubernetesBackend:
         logger.info("created namespace %s for run %s", self.namespace, self.run_id)
 
     def start(self, spec: InstanceSpec, env: Mapping[str, str]) -> Instance:
-        image = _image(spec)
         name = object_name(spec.key)
-        environment = {**spec.version.env, **env, "PORT": str(spec.version.port)}
-        with _calling(self._client, f"create the objects of {spec.name}"):
+        template = self._templates.get(spec.key.service)
+        deployment = self._deployment(name, spec, env, template)
+        with calling(self._client, f"create the objects of {spec.name}"):
             self._apps.create_namespaced_deployment(
-                self.namespace,
-                _deployment(name, spec, image, environment, self._labels(spec.key)),
-                _request_timeout=_API_TIMEOUT,
+                self.namespace, deployment, _request_timeout=API_TIMEOUT
             )
-            service = self._core.create_namespaced_service(
+            created = self._core.create_namespaced_service(
                 self.namespace,
-                _service(name, spec, self._labels(spec.key)),
-                _request_timeout=_API_TIMEOUT,
+                service(name, spec, self._labels(spec.key)),
+                _request_timeout=API_TIMEOUT,
             )
 
-        instance = self._register(spec, name, _cluster_ip(service))
-        logger.info("starting %s from %s in %s", spec.name, image, self.namespace)
+        container = template.container if template else CONTAINER
+        instance = self._register(spec, name, container, _cluster_ip(created))
+        source = template.workload if template else "rollout.yaml"
+        logger.info("starting %s in %s, as %s", spec.name, self.namespace, source)
         try:
             instance.handle.pod = self._wait_available(spec, instance)
         except BaseException:
@@ -172,12 +179,28 @@ class KubernetesBackend:
         logger.info("instance %s started, forwarded to %s", spec.name, instance.url)
         return instance
 
+    def _deployment(
+        self,
+        name: str,
+        spec: InstanceSpec,
+        env: Mapping[str, str],
+        template: WorkloadTemplate | None,
+    ) -> client.V1Deployment:
+        image = _image(spec)
+        environment = {**spec.version.env, **env, "PORT": str(spec.version.port)}
+        labels = self._labels(spec.key)
+        if template is None:
+            return generated_deployment(name, spec, image, environment, labels)
+        return template_deployment(name, spec, image, environment, labels, template)
+
     def _labels(self, key: InstanceKey) -> dict[str, str]:
         return {**run_labels(self.run_id), INSTANCE_LABEL: key.slug}
 
-    def _register(self, spec: InstanceSpec, name: str, cluster_ip: str) -> Instance:
-        deployed = _Deployed(name, spec.key.slug, spec.version.port)
-        deployed.relay = _Relay(lambda: self._open_forward(deployed), spec.name)
+    def _register(
+        self, spec: InstanceSpec, name: str, container: str, cluster_ip: str
+    ) -> Instance:
+        deployed = _Deployed(name, spec.key.slug, spec.version.port, container)
+        deployed.relay = Relay(lambda: self._open_forward(deployed), spec.name)
         instance = Instance(
             spec.key,
             url=f"http://{_LOOPBACK}:{deployed.relay.port}",
@@ -202,15 +225,15 @@ class KubernetesBackend:
         except _NotReady as exc:
             reason = f"not available after {timeout:g}s ({exc})"
             raise InstanceStartError(spec.name, reason, self.logs(instance)) from None
-        except (_Failed, _Gone) as exc:
+        except (_Failed, Gone) as exc:
             raise InstanceStartError(spec.name, str(exc), self.logs(instance)) from None
         return pod
 
     def _ready_pod(self, deployed: _Deployed) -> str:
         """The instance's ready pod; raises ``_NotReady`` or ``_Failed`` otherwise."""
-        with _calling(self._client, f"read Deployment {deployed.name}"):
+        with calling(self._client, f"read Deployment {deployed.name}"):
             deployment = self._apps.read_namespaced_deployment(
-                deployed.name, self.namespace, _request_timeout=_API_TIMEOUT
+                deployed.name, self.namespace, _request_timeout=API_TIMEOUT
             )
         pods = self._pods(deployed)
         for pod in pods:
@@ -224,11 +247,11 @@ class KubernetesBackend:
         return ready[0]
 
     def _pods(self, deployed: _Deployed) -> list[Any]:
-        with _calling(self._client, f"list the pods of {deployed.name}"):
+        with calling(self._client, f"list the pods of {deployed.name}"):
             listed = self._core.list_namespaced_pod(
                 self.namespace,
                 label_selector=f"{INSTANCE_LABEL}={deployed.slug}",
-                _request_timeout=_API_TIMEOUT,
+                _request_timeout=API_TIMEOUT,
             )
         pods: list[Any] = listed.items
         return [pod for pod in pods if not pod.metadata.deletion_timestamp]
@@ -262,20 +285,22 @@ class KubernetesBackend:
         # A container that crashed and waits to restart has no current log;
         # the previous one holds why it stopped.
         for previous in (False, True):
-            text = self._pod_log(pods[0].metadata.name, lines, previous=previous)
+            text = self._pod_log(pods[0].metadata.name, deployed, lines, previous)
             if text:
                 return text
         return ""
 
-    def _pod_log(self, pod: str, lines: int, *, previous: bool) -> str:
+    def _pod_log(
+        self, pod: str, deployed: _Deployed, lines: int, previous: bool
+    ) -> str:
         try:
             text: str = self._core.read_namespaced_pod_log(
                 pod,
                 self.namespace,
-                container=_CONTAINER,
+                container=deployed.container,
                 tail_lines=lines,
                 previous=previous,
-                _request_timeout=_API_TIMEOUT,
+                _request_timeout=API_TIMEOUT,
             )
         except (ApiException, urllib3.exceptions.HTTPError):
             return ""
@@ -290,14 +315,14 @@ class KubernetesBackend:
             self._core.delete_namespaced_service,
         ):
             with (
-                contextlib.suppress(_Gone, BackendUnavailable),
-                _calling(self._client, f"delete {deployed.name}"),
+                contextlib.suppress(Gone, BackendUnavailable),
+                calling(self._client, f"delete {deployed.name}"),
             ):
                 delete(
                     deployed.name,
                     self.namespace,
                     propagation_policy="Background",
-                    _request_timeout=_API_TIMEOUT,
+                    _request_timeout=API_TIMEOUT,
                 )
         logger.info("instance %s stopped", instance.name)
 
@@ -310,14 +335,14 @@ class KubernetesBackend:
             instance.handle.relay.close()
         self._instances.clear()
         try:
-            with _calling(self._client, f"delete namespace {self.namespace}"):
+            with calling(self._client, f"delete namespace {self.namespace}"):
                 self._core.delete_namespace(
                     self.namespace,
                     propagation_policy="Background",
-                    _request_timeout=_API_TIMEOUT,
+                    _request_timeout=API_TIMEOUT,
                 )
             logger.info("deleted namespace %s", self.namespace)
-        except _Gone:
+        except Gone:
             pass
         except BackendUnavailable as exc:
             logger.warning("could not delete namespace %s: %s", self.namespace, exc)
@@ -335,43 +360,6 @@ class KubernetesBackend:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-
-def connect(
-    kubeconfig: str | Path | None = None, context: str | None = None
-) -> client.ApiClient:
-    """An API client for the cluster a kubeconfig names.
-
-    Without ``kubeconfig``: ``KUBECONFIG`` or ``~/.kube/config``, else the
-    service account of the pod the harness runs in. Raises
-    :class:`BackendUnavailable` saying how to point the harness at a cluster.
-    """
-    # Read KUBECONFIG now: the client's own default is fixed when it is imported.
-    path = str(kubeconfig or os.environ.get("KUBECONFIG") or _DEFAULT_KUBECONFIG)
-    try:
-        api_client: client.ApiClient = config.new_client_from_config(  # type: ignore[no-untyped-call]
-            config_file=path, context=context, persist_config=False
-        )
-    except (ConfigException, OSError) as exc:
-        if kubeconfig is None and "KUBERNETES_SERVICE_HOST" in os.environ:
-            return _in_cluster_client()
-        raise BackendUnavailable(
-            f"cannot use the kubeconfig {path} ({exc}); pass --kubeconfig and "
-            "--context, or set KUBECONFIG (cluster/up.sh starts a local cluster "
-            "and prints its kubeconfig)"
-        ) from None
-    return api_client
-
-
-def _in_cluster_client() -> client.ApiClient:
-    configuration = client.Configuration()
-    try:
-        config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
-    except ConfigException as exc:
-        raise BackendUnavailable(
-            f"cannot use the pod's service account: {exc}"
-        ) from None
-    return client.ApiClient(configuration)
 
 
 def namespace_name(run_id: str) -> str:
@@ -399,27 +387,32 @@ def run_labels(run_id: str) -> dict[str, str]:
     """The labels that mark what a run made, as label values allow them."""
     return {
         RUN_LABEL: _label_value(run_id),
-        OWNER_LABEL: _label_value(_owner()),
+        OWNER_LABEL: _label_value(owner()),
         "app.kubernetes.io/managed-by": "rollout-harness",
     }
 
 
-def clean_namespaces(run_id: str | None = None) -> list[str]:
+def clean_namespaces(
+    run_id: str | None = None,
+    *,
+    kubeconfig: str | Path | None = None,
+    context: str | None = None,
+) -> list[str]:
     """Delete the namespaces of runs whose harness process is gone.
 
     With ``run_id``, only that run's. Only namespaces that carry the run label
     are considered, and never those of a live run, or of a run started on
-    another host (this host cannot tell whether it lives). The cluster is the
-    one ``KUBECONFIG`` (or ``~/.kube/config``) names. Returns a description of
+    another host (this host cannot tell whether it lives). ``kubeconfig`` and
+    ``context`` choose the cluster as for the backend. Returns a description of
     each namespace deleted.
     """
-    api_client = connect()
+    api_client = connect(kubeconfig, context)
     core = client.CoreV1Api(api_client)
     selector = RUN_LABEL if run_id is None else f"{RUN_LABEL}={_label_value(run_id)}"
     try:
-        with _calling(api_client, "list run namespaces"):
+        with calling(api_client, "list run namespaces"):
             listed = core.list_namespace(
-                label_selector=selector, _request_timeout=_API_TIMEOUT
+                label_selector=selector, _request_timeout=API_TIMEOUT
             )
         return [
             description
@@ -436,18 +429,18 @@ def _left_behind(namespace: Any) -> bool:
     if namespace.metadata.deletion_timestamp:
         return False
     annotations = namespace.metadata.annotations or {}
-    return not _owner_alive(annotations.get(OWNER_LABEL, ""))
+    return not owner_alive(annotations.get(OWNER_LABEL, ""))
 
 
 def _delete_namespace(core: Any, api_client: Any, namespace: Any) -> str:
     name = namespace.metadata.name
     run = (namespace.metadata.annotations or {}).get(RUN_LABEL, "?")
     try:
-        with _calling(api_client, f"delete namespace {name}"):
+        with calling(api_client, f"delete namespace {name}"):
             core.delete_namespace(
-                name, propagation_policy="Background", _request_timeout=_API_TIMEOUT
+                name, propagation_policy="Background", _request_timeout=API_TIMEOUT
             )
-    except _Gone:
+    except Gone:
         return ""
     logger.info("deleted namespace %s of run %s", name, run)
     return f"namespace {name} of run {run}"
@@ -466,73 +459,11 @@ def _image(spec: InstanceSpec) -> str:
     return spec.version.image
 
 
-def _deployment(
-    name: str,
-    spec: InstanceSpec,
-    image: str,
-    env: Mapping[str, str],
-    labels: Mapping[str, str],
-) -> client.V1Deployment:
-    port = spec.version.port
-    probe = client.V1Probe(
-        http_get=client.V1HTTPGetAction(path=spec.version.health, port=port),
-        period_seconds=1,
-        timeout_seconds=2,
-        failure_threshold=1,
-    )
-    container = client.V1Container(
-        name=_CONTAINER,
-        image=image,
-        image_pull_policy="IfNotPresent",
-        ports=[client.V1ContainerPort(container_port=port, protocol="TCP")],
-        env=[
-            client.V1EnvVar(name=key, value=value) for key, value in sorted(env.items())
-        ],
-        readiness_probe=probe,
-    )
-    pod = client.V1PodSpec(
-        containers=[container],
-        # Instances never call the API, and their wiring is explicit: they
-        # need neither a token nor the *_SERVICE_HOST variables of every Service.
-        automount_service_account_token=False,
-        enable_service_links=False,
-        termination_grace_period_seconds=5,
-    )
-    return client.V1Deployment(
-        metadata=client.V1ObjectMeta(name=name, labels=dict(labels)),
-        spec=client.V1DeploymentSpec(
-            replicas=1,
-            revision_history_limit=0,
-            selector=client.V1LabelSelector(match_labels=_selector(labels)),
-            template=client.V1PodTemplateSpec(
-                metadata=client.V1ObjectMeta(labels=dict(labels)), spec=pod
-            ),
-        ),
-    )
-
-
-def _service(
-    name: str, spec: InstanceSpec, labels: Mapping[str, str]
-) -> client.V1Service:
-    port = spec.version.port
-    return client.V1Service(
-        metadata=client.V1ObjectMeta(name=name, labels=dict(labels)),
-        spec=client.V1ServiceSpec(
-            selector=_selector(labels),
-            ports=[client.V1ServicePort(name="http", port=port, target_port=port)],
-        ),
-    )
-
-
-def _selector(labels: Mapping[str, str]) -> dict[str, str]:
-    return {INSTANCE_LABEL: labels[INSTANCE_LABEL]}
-
-
-def _cluster_ip(service: client.V1Service) -> str:
-    ip = service.spec.cluster_ip if service.spec else None
+def _cluster_ip(created: client.V1Service) -> str:
+    ip = created.spec.cluster_ip if created.spec else None
     if not ip or ip == "None":
         raise BackendUnavailable(
-            f"the cluster gave Service {service.metadata and service.metadata.name} "
+            f"the cluster gave Service {created.metadata and created.metadata.name} "
             "no cluster IP, so consumers cannot be wired to it"
         )
     return ip
@@ -590,49 +521,6 @@ def _progress(deployment: Any, pods: list[Any]) -> str:
     return "; ".join(notes) or "no pod yet"
 
 
-# --- errors of the API ----------------------------------------------------------------
-
-
-class _Gone(EnvironmentFailure):
-    """The object does not exist (404): deleted under the run, or never made."""
-
-
-class _Conflict(EnvironmentFailure):
-    """The object exists already (409)."""
-
-
-@contextlib.contextmanager
-def _calling(api_client: Any, action: str) -> Iterator[None]:
-    """Turn API failures into the harness's errors, naming the action."""
-    try:
-        yield
-    except ApiException as exc:
-        if exc.status == 404:
-            raise _Gone(f"the cluster found nothing to {action} (404)") from None
-        if exc.status == 409:
-            raise _Conflict(
-                f"the cluster refused to {action}: it exists (409)"
-            ) from None
-        raise _refused(api_client, action, exc) from None
-    except (urllib3.exceptions.HTTPError, OSError) as exc:
-        host = api_client.configuration.host
-        raise BackendUnavailable(
-            f"cannot reach the cluster at {host} to {action} ({exc.__class__.__name__}"
-            "); is it running? (cluster/up.sh starts a local one)"
-        ) from None
-
-
-def _refused(api_client: Any, action: str, exc: ApiException) -> BackendUnavailable:
-    host = api_client.configuration.host
-    message = f"the cluster at {host} refused to {action}: {exc.status} {exc.reason}"
-    if exc.status in (401, 403):
-        message += (
-            "; the harness needs the rights of cluster/rbac.yaml "
-            "(kubectl apply -f cluster/rbac.yaml, then bind your user)"
-        )
-    return BackendUnavailable(message)
-
-
 def _bad_namespace(name: str, message: str, hint: str) -> ConfigError:
     problem = Problem("command line", "--namespace", f"{name!r} {message}", hint)
     return ConfigError([problem])
@@ -660,37 +548,7 @@ def _label_value(text: str) -> str:
     return _dns_safe(text, 63)
 
 
-def _owner() -> str:
-    """The host and process that own what this process creates."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _owner_alive(owner: str) -> bool:
-    host, _, pid = owner.rpartition(":")
-    if not pid.isdigit():
-        return False
-    if host != socket.gethostname():
-        return True
-    return _alive(int(pid))
-
-
-def _alive(pid: int) -> bool:
-    # A killed harness stays a zombie until its parent reaps it; it owns
-    # nothing any more, so it counts as dead.
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rpartition(")")[2].split()[0] != "Z"
-
-
-# --- the port-forward relay -----------------------------------------------------------
+# --- what the backend keeps ---------------------------------------------------------
 
 
 @dataclass(slots=True)
@@ -700,83 +558,6 @@ class _Deployed:
     name: str
     slug: str
     port: int
+    container: str
     pod: str = ""
-    relay: _Relay = field(init=False)
-
-
-class _Relay:
-    """Listens on 127.0.0.1 and forwards each connection into the pod.
-
-    A Kubernetes port-forward carries one connection per stream, so every
-    accepted connection opens a port-forward of its own.
-    """
-
-    def __init__(self, open_remote: Callable[[], Any], instance: str) -> None:
-        self._open_remote = open_remote
-        self._instance = instance
-        self._listener = socket.create_server((_LOOPBACK, 0))
-        self.port: int = self._listener.getsockname()[1]
-        self._connections: set[socket.socket] = set()
-        self._lock = threading.Lock()
-        self._closed = False
-        threading.Thread(
-            target=self._accept, name=f"relay {instance}", daemon=True
-        ).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                local, _ = self._listener.accept()
-            except OSError:
-                return
-            with self._lock:
-                if self._closed:
-                    local.close()
-                    return
-                self._connections.add(local)
-            threading.Thread(
-                target=self._serve, args=(local,), name="relay connection", daemon=True
-            ).start()
-
-    def _serve(self, local: socket.socket) -> None:
-        try:
-            remote = self._open_remote()
-        except Exception as exc:  # noqa: BLE001 - any failure just drops the client
-            logger.warning("port-forward to %s failed: %s", self._instance, exc)
-            self._drop(local)
-            return
-        try:
-            _pump(local, remote)
-        except OSError as exc:
-            logger.debug("relay to %s ended: %s", self._instance, exc)
-        finally:
-            remote.close()
-            self._drop(local)
-
-    def _drop(self, local: socket.socket) -> None:
-        with self._lock:
-            self._connections.discard(local)
-        local.close()
-
-    def close(self) -> None:
-        """Stop listening and cut every open connection; closing twice is harmless."""
-        with self._lock:
-            self._closed = True
-            connections = list(self._connections)
-        with contextlib.suppress(OSError):
-            self._listener.close()
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-
-
-def _pump(local: socket.socket, remote: Any) -> None:
-    """Copy bytes both ways until either side closes."""
-    peers = {local.fileno(): remote, remote.fileno(): local}
-    while True:
-        readable, _, _ = select.select([local, remote], [], [])
-        for source in readable:
-            data = source.recv(_BUFFER)
-            if not data:
-                return
-            peers[source.fileno()].sendall(data)
+    relay: Relay = field(init=False)

@@ -17,6 +17,7 @@ from typing import IO, ClassVar
 
 from harness.backends.base import Instance
 from harness.backends.health import wait_until_healthy
+from harness.backends.ownership import pid_alive
 from harness.core.errors import InstanceStartError
 from harness.core.instances import InstanceSpec
 
@@ -152,7 +153,7 @@ def clean_processes(run_id: str | None = None) -> list[str]:
         owner = int(labels.get(OWNER_ENV, "0") or 0)
         if run_id is not None and labels.get(RUN_ENV) != run_id:
             continue
-        if _alive(owner) and owner != pid:
+        if pid_alive(owner) and owner != pid:
             continue
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(os.getpgid(pid), signal.SIGKILL)
@@ -176,18 +177,6 @@ def _labelled_processes() -> Iterator[tuple[int, dict[str, str]]]:
             if key.decode(errors="replace") in (RUN_ENV, OWNER_ENV)
         }
         yield int(entry.name), labels
-
-
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _terminate_group(popen: subprocess.Popen[bytes]) -> None:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -24,6 +27,7 @@ from harness.core.system import System
 from harness.engine.events import Listener
 from harness.engine.gate import run_gate
 from harness.manifests import GitChange, bumps_from_git
+from harness.manifests.live import LiveBaseline, live_baseline
 from harness.planning import Plan, plan_change
 from harness.reporting.change import (
     change_markdown,
@@ -106,23 +110,161 @@ def _git_options(command: click.decorators.FC) -> click.decorators.FC:
     return command
 
 
+@dataclass(frozen=True, slots=True)
+class _Cluster:
+    """The cluster a command talks to (--kubeconfig, --context)."""
+
+    kubeconfig: str | None = None
+    context: str | None = None
+
+    def options(self) -> dict[str, str]:
+        """The backend options that choose this cluster."""
+        chosen = {"kubeconfig": self.kubeconfig, "context": self.context}
+        return {key: value for key, value in chosen.items() if value}
+
+
+@dataclass(frozen=True, slots=True)
+class _Live:
+    """Where to read the live baseline (--baseline-from-cluster, --namespace)."""
+
+    cluster: _Cluster
+    namespace: str | None = None
+
+
+def _cluster_options(command: click.decorators.FC) -> click.decorators.FC:
+    options = [
+        click.option(
+            "--kubeconfig",
+            type=click.Path(dir_okay=False),
+            default=None,
+            help="The kubeconfig of the cluster [default: $KUBECONFIG, else "
+            "~/.kube/config].",
+        ),
+        click.option(
+            "--context",
+            metavar="NAME",
+            default=None,
+            help="The kubeconfig context [default: its current context].",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _live_options(command: click.decorators.FC) -> click.decorators.FC:
+    options = [
+        click.option(
+            "--baseline-from-cluster",
+            is_flag=True,
+            help="Read the baselines (N-1) from the images the cluster's workloads "
+            "run now (read-only); --baseline wins over it, it wins over --base.",
+        ),
+        click.option(
+            "--namespace",
+            metavar="NAME",
+            default=None,
+            help="The namespace whose workloads --baseline-from-cluster reads "
+            "[default: the context's namespace, else default].",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _live(
+    baseline_from_cluster: bool, namespace: str | None, cluster: _Cluster
+) -> _Live | None:
+    if baseline_from_cluster:
+        return _Live(cluster, namespace)
+    if namespace is not None:
+        raise ConfigError(
+            [
+                Problem(
+                    "command line",
+                    "--namespace",
+                    "--namespace names where --baseline-from-cluster reads",
+                    hint="add --baseline-from-cluster, or leave --namespace out",
+                )
+            ]
+        )
+    return None
+
+
 def _plan(
     config: str,
     candidate: tuple[str, ...],
     baseline: tuple[str, ...],
     base: str | None = None,
     head: str | None = None,
-) -> tuple[Plan, GitChange | None]:
+    live: _Live | None = None,
+) -> tuple[Plan, GitChange | None, LiveBaseline | None]:
     system = load_system(config)
     candidates = parse_assignments(candidate, "--candidate", system)
     baselines = parse_assignments(baseline, "--baseline", system)
     change = _read_change(system, base, head)
+    running = _read_live(system, live, baselines) if live is not None else None
     if change is not None:
+        # Against a live baseline, every service moves to its head version;
+        # against the base revision, only those whose version changed.
+        heads = {**change.baselines, **change.candidates} if running else {}
+        heads = {s: v for s, v in heads.items() if s not in change.vanished}
         # Versions typed on the command line win over those read from git: a
         # reviewer can try another candidate without editing the manifests.
-        candidates = {**change.candidates, **candidates}
-        baselines = {**change.baselines, **baselines}
-    return plan_change(system, candidates, baselines), change
+        candidates = {**change.candidates, **heads, **candidates}
+    # Typed baselines win over the cluster's, which win over the base revision's:
+    # what runs now is a better N-1 than what a revision says should run.
+    read = {
+        **(change.baselines if change else {}),
+        **(running.baselines if running else {}),
+    }
+    baselines = {**read, **baselines}
+    return plan_change(system, candidates, baselines), change, running
+
+
+def _read_live(system: System, live: _Live, typed: Mapping[str, str]) -> LiveBaseline:
+    """The live baseline of every service whose baseline was not typed."""
+    # Imported here: the kubernetes client takes a second to load, and only
+    # --baseline-from-cluster needs it.
+    from harness.backends.kubeapi import active_context, connect, read_workloads
+
+    cluster = live.cluster
+    name, default_namespace = active_context(cluster.kubeconfig, cluster.context)
+    namespace = live.namespace or default_namespace
+    api_client = connect(cluster.kubeconfig, cluster.context)
+    try:
+        workloads = read_workloads(api_client, namespace)
+    finally:
+        api_client.close()  # type: ignore[no-untyped-call]
+    needed = set(system.services) - set(typed)
+    return live_baseline(system, workloads, name, namespace, needed)
+
+
+def _backend_options(
+    system: System, backend: str, cluster: _Cluster, run_namespace: str | None
+) -> dict[str, Any]:
+    if backend != "kubernetes":
+        if run_namespace is not None:
+            raise ConfigError(
+                [
+                    Problem(
+                        "command line",
+                        "--run-namespace",
+                        f"the {backend} backend makes no namespace",
+                        hint="add --backend kubernetes, or leave --run-namespace out",
+                    )
+                ]
+            )
+        return {}
+    from harness.manifests.templates import workload_templates
+
+    options: dict[str, Any] = cluster.options()
+    if run_namespace is not None:
+        options["namespace"] = run_namespace
+    if system.manifests:
+        options["templates"] = workload_templates(system)
+    return options
 
 
 def _read_change(
@@ -144,6 +286,11 @@ def _read_change(
     return None
 
 
+def _show_live(running: LiveBaseline | None) -> None:
+    for note in running.notes() if running else ():
+        _stdout.print(note, markup=False)
+
+
 def _nothing_to_check(change: GitChange | None) -> None:
     between = f" between {change.base} and {change.head}" if change else ""
     _stdout.print(f"nothing to check: no service changes version{between}")
@@ -154,15 +301,23 @@ def _nothing_to_check(change: GitChange | None) -> None:
 @cli.command()
 @_change_options
 @_git_options
+@_live_options
+@_cluster_options
 def plan(
     config: str,
     candidate: tuple[str, ...],
     baseline: tuple[str, ...],
     base: str | None,
     head: str | None,
+    baseline_from_cluster: bool,
+    namespace: str | None,
+    kubeconfig: str | None,
+    context: str | None,
 ) -> None:
     """Show the cells and instances a change needs; start nothing."""
-    planned, change = _plan(config, candidate, baseline, base, head)
+    live = _live(baseline_from_cluster, namespace, _Cluster(kubeconfig, context))
+    planned, change, running = _plan(config, candidate, baseline, base, head, live)
+    _show_live(running)
     if planned.is_empty:
         _nothing_to_check(change)
         return
@@ -174,6 +329,15 @@ def plan(
 @cli.command()
 @_change_options
 @_git_options
+@_live_options
+@_cluster_options
+@click.option(
+    "--run-namespace",
+    metavar="NAME",
+    default=None,
+    help="kubernetes backend: the namespace the run creates and deletes "
+    "[default: one named after the run id].",
+)
 @click.option(
     "-b",
     "--backend",
@@ -204,6 +368,11 @@ def check(
     baseline: tuple[str, ...],
     base: str | None,
     head: str | None,
+    baseline_from_cluster: bool,
+    namespace: str | None,
+    kubeconfig: str | None,
+    context: str | None,
+    run_namespace: str | None,
     backend: str,
     jobs: int | None,
     reports: tuple[str, ...],
@@ -212,11 +381,17 @@ def check(
 
     With --base, the bumps are the image changes in the Kubernetes manifests
     between --base and --head; --candidate and --baseline override them.
-    The Markdown report is also appended to $GITHUB_STEP_SUMMARY when set.
+    With --baseline-from-cluster, the baselines are the versions the cluster's
+    workloads run now. The Markdown report is also appended to
+    $GITHUB_STEP_SUMMARY when set.
 
     Exit code: 0 allowed, 1 blocked, 2 bad input, 3 environment failure.
     """
-    planned, change = _plan(config, candidate, baseline, base, head)
+    cluster = _Cluster(kubeconfig, context)
+    live = _live(baseline_from_cluster, namespace, cluster)
+    planned, change, running = _plan(config, candidate, baseline, base, head, live)
+    options = _backend_options(planned.system, backend, cluster, run_namespace)
+    _show_live(running)
     summary = StepSummary.from_environment()
     if planned.is_empty:
         _nothing_to_check(change)
@@ -229,9 +404,10 @@ def check(
     written: list[Listener] = [ReportFile(Path(p)) for p in reports]
     written += [summary] if summary is not None else []
     notes = change_notes(change) if change is not None else ()
+    notes += running.notes() if running is not None else ()
     listeners: list[Listener] = [TerminalReport(_stdout)]
     listeners += [with_notes(listener, notes) for listener in written]
-    report = run_gate(planned.system, planned, backend, listeners, jobs)
+    report = run_gate(planned.system, planned, backend, listeners, jobs, options)
     sys.exit(report.verdict.exit_code)
 
 
@@ -244,13 +420,18 @@ def check(
     show_default=True,
 )
 @click.option("--run-id", default=None, help="Only this run's leftovers.")
-def clean(backend: str, run_id: str | None) -> None:
+@_cluster_options
+def clean(
+    backend: str, run_id: str | None, kubeconfig: str | None, context: str | None
+) -> None:
     """Remove what killed runs left behind (found by their run label)."""
     names = sorted(BACKENDS) if backend == "all" else [backend]
+    cluster = _Cluster(kubeconfig, context)
     removed: list[str] = []
     for name in names:
+        options = cluster.options() if name == "kubernetes" else {}
         try:
-            removed += clean_backend(name, run_id)
+            removed += clean_backend(name, run_id, **options)
         except HarnessError as exc:
             if backend != "all":
                 raise

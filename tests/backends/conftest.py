@@ -1,7 +1,8 @@
 """Fixtures for backend tests: backends and instances of the sample system.
 
-The Docker engine fixture, shared with the integration tests, is in
-tests/conftest.py.
+The Docker engine and cluster fixtures, shared with the integration tests, are
+in tests/conftest.py; a kubernetes backend made without options finds the
+cluster through KUBECONFIG, which they set.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ def shop(repo: Path) -> System:
     params=[
         pytest.param("process", id="process"),
         pytest.param("docker", id="docker", marks=pytest.mark.docker),
+        pytest.param("kubernetes", id="kubernetes", marks=pytest.mark.kubernetes),
     ]
 )
 def backend_name(request: pytest.FixtureRequest) -> str:

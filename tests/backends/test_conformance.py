@@ -1,7 +1,7 @@
 """The conformance test every backend passes: start, address, logs, stop, clean.
 
-Each test runs once per backend (ids ``[process]`` and ``[docker]``) on the real
-sample services of the repository's rollout.yaml.
+Each test runs once per backend (ids ``[process]``, ``[docker]`` and
+``[kubernetes]``) on the real sample services of the repository's rollout.yaml.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from harness.backends import Backend, clean_backend, create_backend
 from harness.core.errors import InstanceStartError
 from harness.core.instances import InstanceKey, InstanceSpec
 from harness.core.system import VersionSpec
+from tests.helpers import CLUSTER_DIR, REPO
 
 SpecOf = Callable[..., InstanceSpec]
 
@@ -125,17 +127,18 @@ def test_clean_removes_what_a_killed_run_left_and_nothing_else(
     backend: Backend,
     spec_of: SpecOf,
     bystander: Callable[[], bool],
+    left_running: LeftRunning,
     repo: Path,
 ) -> None:
     live = backend.start(spec_of("inventory", "v1"), {})
     killed_run = f"{backend.run_id}-killed"
     left_url = run_and_kill(backend_name, killed_run, repo)
-    assert answers(left_url + "/health"), "the killed run should have left its instance"
+    assert left_running(killed_run, left_url), "the killed run should have left it"
 
     removed = clean_backend(backend_name)
 
     assert any(f"of run {killed_run}" in line for line in removed), removed
-    assert not answers(left_url + "/health")
+    assert not left_running(killed_run, left_url)
     assert clean_backend(backend_name, killed_run) == []
     assert answers(live.url + "/health"), "an instance of a live run was touched"
     assert bystander(), "something without a run label was touched"
@@ -161,12 +164,32 @@ def run_and_kill(backend_name: str, run_id: str, repo: Path) -> str:
     return url
 
 
+LeftRunning = Callable[[str, str], bool]
+
+
+@pytest.fixture
+def left_running(backend_name: str) -> Iterator[LeftRunning]:
+    """Tells whether the instance a killed run started still runs.
+
+    Called with the run id and the URL the run printed. On process and docker
+    the instance answers at that URL. A kubernetes URL is a relay inside the
+    harness process, so it died with the run; what the run left is its
+    namespace, with the instance's pod ready in it.
+    """
+    if backend_name != "kubernetes":
+        yield lambda _run_id, url: answers(url + "/health")
+        return
+    yield from _ready_pod_of_run()
+
+
 @pytest.fixture
 def crashing(backend_name: str, request: pytest.FixtureRequest) -> VersionSpec:
     """A version whose program prints a reason and exits with code 3."""
     image = None
     if backend_name == "docker":
         image = request.getfixturevalue("crash_image")
+    if backend_name == "kubernetes":
+        image = request.getfixturevalue("cluster_crash_image")
     return VersionSpec("v1", command=("{python}", "-c", CRASH_PROGRAM), image=image)
 
 
@@ -185,6 +208,29 @@ def crash_image(docker_engine: Any) -> Iterator[str]:
     docker_engine.images.remove(tag, force=True)
 
 
+@pytest.fixture(scope="session")
+def cluster_crash_image(crash_image: str, kubeconfig: Path) -> str:
+    """The crashing image, imported into the local cluster by cluster/up.sh.
+
+    Images cannot be pulled on these machines; `cluster/up.sh IMAGE` imports an
+    image of the local Docker engine (and keeps a running cluster as it is).
+    """
+    if not kubeconfig.is_relative_to(CLUSTER_DIR) or os.geteuid() != 0:
+        pytest.skip(
+            f"the cluster of {kubeconfig} is not the one cluster/up.sh runs here as "
+            f"root, so {crash_image} cannot be imported into it"
+        )
+    imported = subprocess.run(
+        ["bash", "cluster/up.sh", crash_image],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert imported.returncode == 0, imported.stderr
+    return crash_image
+
+
 @pytest.fixture
 def bystander(
     backend_name: str, request: pytest.FixtureRequest
@@ -193,6 +239,9 @@ def bystander(
 
     Yields a function telling whether it still runs.
     """
+    if backend_name == "kubernetes":
+        yield from _bystander_namespace()
+        return
     if backend_name == "docker":
         from sample_services.build_images import BASE_IMAGE
 
@@ -211,3 +260,45 @@ def bystander(
     yield lambda: process.poll() is None
     process.kill()
     process.wait()
+
+
+def _bystander_namespace() -> Iterator[Callable[[], bool]]:
+    """A namespace without any run label; yields whether it is still active."""
+    from kubernetes import client
+
+    from harness.backends.kubernetes import connect
+
+    core = client.CoreV1Api(connect())
+    name = f"bystander-{uuid.uuid4().hex[:8]}"
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
+
+    def active() -> bool:
+        listed = core.list_namespace(field_selector=f"metadata.name={name}").items
+        return [n.status.phase for n in listed] == ["Active"]
+
+    yield active
+    core.delete_namespace(name)
+    core.api_client.close()
+
+
+def _ready_pod_of_run() -> Iterator[LeftRunning]:
+    from kubernetes import client
+
+    from harness.backends.kubernetes import connect, namespace_name
+
+    core = client.CoreV1Api(connect())
+
+    def pod_ready(run_id: str, _url: str) -> bool:
+        name = namespace_name(run_id)
+        namespaces = core.list_namespace(field_selector=f"metadata.name={name}")
+        if [n.status.phase for n in namespaces.items] != ["Active"]:
+            return False
+        pods = core.list_namespaced_pod(name).items
+        return any(
+            c.type == "Ready" and c.status == "True"
+            for pod in pods
+            for c in pod.status.conditions or []
+        )
+
+    yield pod_ready
+    core.api_client.close()

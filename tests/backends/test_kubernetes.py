@@ -1,56 +1,36 @@
 """The kubernetes backend on a real cluster, with no more rights than it needs.
 
-Tests marked ``kubernetes`` use the kubeconfig named by ROLLOUT_KUBECONFIG, else
-the least-privilege one that cluster/up.sh writes (a user bound only to
-cluster/rbac.yaml), and the sample images imported into the cluster. Without a
-reachable cluster they skip, saying why; when CI=true and
-ROLLOUT_REQUIRE_KUBERNETES=1 they fail instead, because that CI must run them.
+What every backend does (start, address, logs, stop, clean) is tested for this
+one too by tests/backends/test_conformance.py; here is what is particular to a
+cluster: names, namespaces, Deployments built from the manifests, rights.
+Tests marked ``kubernetes`` get the cluster from the ``kubeconfig`` fixture of
+tests/conftest.py (a user bound only to cluster/rbac.yaml).
 """
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
-from urllib3.exceptions import HTTPError
 
-from harness.backends import Backend, clean_backend, create_backend
+from harness.backends import Backend, create_backend
 from harness.backends.base import RUN_LABEL
-from harness.backends.kubernetes import connect, namespace_name
+from harness.backends.kubernetes import connect, namespace_name, object_name
 from harness.core.errors import BackendUnavailable, ConfigError, InstanceStartError
 from harness.core.instances import InstanceKey, InstanceSpec
-from harness.core.system import VersionSpec
+from harness.core.system import System, VersionSpec
+from harness.manifests.templates import WorkloadTemplate, workload_templates
 
 SpecOf = Callable[..., InstanceSpec]
 
-DEFAULT_KUBECONFIG = Path("/var/lib/rollout-harness/cluster/harness.kubeconfig")
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-
-# A harness run that starts one instance and waits to be killed.
-KILLED_RUN = """
-import sys, time
-from pathlib import Path
-from harness.backends import create_backend
-from harness.core.config import load_system
-from harness.core.instances import InstanceKey, InstanceSpec
-
-run_id, config = sys.argv[1:]
-version = load_system(config).services["inventory"].version("v1")
-backend = create_backend("kubernetes", run_id, Path(config).parent)
-print(backend.start(InstanceSpec(InstanceKey("inventory", "v1"), version), {}).url)
-sys.stdout.flush()
-time.sleep(300)
-"""
 
 
 def answers(url: str) -> bool:
@@ -75,38 +55,19 @@ def namespace_phase(core: client.CoreV1Api, name: str) -> str:
 # --- fixtures ---------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def kubeconfig() -> Path:
-    """The kubeconfig of a reachable cluster, or a skip (a failure where required)."""
-    path = Path(os.environ.get("ROLLOUT_KUBECONFIG", DEFAULT_KUBECONFIG))
-    try:
-        api_client = connect(path)
-        client.CoreV1Api(api_client).list_namespace(limit=1, _request_timeout=10)
-        api_client.close()
-    except (BackendUnavailable, ApiException, HTTPError, OSError) as exc:
-        reason = f"no Kubernetes cluster reachable through {path}: {exc}"
-        required = os.environ.get("ROLLOUT_REQUIRE_KUBERNETES") == "1"
-        if os.environ.get("CI") == "true" and required:
-            pytest.fail(f"CI=true and ROLLOUT_REQUIRE_KUBERNETES=1, but {reason}")
-        pytest.skip(f"{reason} (cluster/up.sh starts one)")
-    return path
-
-
-@pytest.fixture(autouse=True)
-def _cluster_for_kubernetes_tests(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # `rollout clean` and a killed run find the cluster through KUBECONFIG.
-    if request.node.get_closest_marker("kubernetes") is not None:
-        path = request.getfixturevalue("kubeconfig")
-        monkeypatch.setenv("KUBECONFIG", str(path))
-
-
 @pytest.fixture
 def core(kubeconfig: Path) -> Iterator[client.CoreV1Api]:
     """The core API, with the same rights as the backend."""
     api_client = connect(kubeconfig)
     yield client.CoreV1Api(api_client)
+    api_client.close()
+
+
+@pytest.fixture
+def apps(kubeconfig: Path) -> Iterator[client.AppsV1Api]:
+    """The apps API, with the same rights as the backend."""
+    api_client = connect(kubeconfig)
+    yield client.AppsV1Api(api_client)
     api_client.close()
 
 
@@ -118,32 +79,24 @@ def kube(kubeconfig: Path, run_id: str, repo: Path) -> Iterator[Backend]:
 
 
 @pytest.fixture
-def bystander(core: client.CoreV1Api) -> Iterator[str]:
-    """A namespace without any run label, which nothing may touch."""
-    name = f"bystander-{uuid.uuid4().hex[:8]}"
-    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
-    yield name
-    core.delete_namespace(name)
+def templated(
+    kubeconfig: Path, run_id: str, repo: Path, shop: System
+) -> Iterator[Backend]:
+    """A kubernetes backend given the pod templates of the sample's manifests."""
+    templates = workload_templates(shop)
+    with create_backend(
+        "kubernetes", run_id, repo, kubeconfig=kubeconfig, templates=templates
+    ) as backend:
+        yield backend
 
 
-# --- the shared backend behaviours -------------------------------------------------
+def deployed(apps: client.AppsV1Api, backend: Backend, key: InstanceKey) -> Any:
+    """The Deployment the backend made for an instance, as the cluster holds it."""
+    namespace = namespace_name(backend.run_id)
+    return apps.read_namespaced_deployment(object_name(key), namespace)
 
 
-@pytest.mark.kubernetes
-def test_instance_answers_health_at_its_url(kube: Backend, spec_of: SpecOf) -> None:
-    instance = kube.start(spec_of("inventory", "v1"), {})
-
-    assert instance.url.startswith("http://127.0.0.1:")
-    assert answers(instance.url + "/health")
-    assert instance.key == InstanceKey("inventory", "v1")
-
-
-@pytest.mark.kubernetes
-def test_logs_of_an_instance_come_from_the_api(kube: Backend, spec_of: SpecOf) -> None:
-    instance = kube.start(spec_of("inventory", "v1"), {})
-
-    assert "Application startup complete" in kube.logs(instance)
-    assert len(kube.logs(instance, lines=1).splitlines()) == 1
+# --- particular to a cluster ---------------------------------------------------------
 
 
 @pytest.mark.kubernetes
@@ -161,16 +114,6 @@ def test_consumer_reaches_provider_inside_the_cluster(
 
     assert response.status_code == 201, response.text
     assert not inventory.peer_url.startswith("http://127.")
-
-
-@pytest.mark.kubernetes
-def test_stopping_twice_is_harmless(kube: Backend, spec_of: SpecOf) -> None:
-    instance = kube.start(spec_of("inventory", "v1"), {})
-
-    kube.stop(instance)
-    kube.stop(instance)
-
-    assert not answers(instance.url + "/health")
 
 
 @pytest.mark.kubernetes
@@ -223,42 +166,118 @@ def test_names_are_valid_whatever_services_and_versions_are_called(
     assert labels[RUN_LABEL] != run_id, "a label value cannot hold spaces or '#'"
 
 
+# --- Deployments from the repository's manifests --------------------------------------
+
+# A workload as a production manifest may write it: much of it names what a run's
+# namespace, or a test cluster, does not have.
+PRODUCTION_POD: dict[str, Any] = {
+    "metadata": {"labels": {"app": "inventory"}},
+    "spec": {
+        "serviceAccountName": "inventory",
+        "priorityClassName": "business-critical",
+        "nodeSelector": {"disk": "ssd"},
+        "imagePullSecrets": [{"name": "registry"}],
+        "containers": [
+            {
+                "name": "inventory",
+                "image": "registry.example/inventory:2024.1",
+                "imagePullPolicy": "Always",
+                "envFrom": [{"secretRef": {"name": "inventory-secrets"}}],
+                "env": [
+                    {
+                        "name": "DB_PASSWORD",
+                        "valueFrom": {"secretKeyRef": {"name": "db", "key": "pw"}},
+                    },
+                    {
+                        "name": "POD_NAME",
+                        "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}},
+                    },
+                ],
+                "ports": [{"name": "web", "containerPort": 9000}],
+                "resources": {"requests": {"cpu": "10m", "memory": 33554432}},
+                "volumeMounts": [
+                    {"name": "config", "mountPath": "/etc/inventory"},
+                    {"name": "cache", "mountPath": "/cache"},
+                ],
+                "readinessProbe": {
+                    "httpGet": {"path": "/health", "port": "web"},
+                    "periodSeconds": 1,
+                },
+            }
+        ],
+        "volumes": [
+            {"name": "config", "configMap": {"name": "inventory-config"}},
+            {"name": "cache", "emptyDir": {}},
+        ],
+    },
+}
+
+
 @pytest.mark.kubernetes
-def test_clean_deletes_namespaces_of_killed_runs_and_nothing_else(
-    kube: Backend,
-    spec_of: SpecOf,
-    core: client.CoreV1Api,
-    bystander: str,
-    repo: Path,
+def test_a_mapped_service_runs_its_own_workloads_pod_template(
+    templated: Backend, apps: client.AppsV1Api, spec_of: SpecOf
 ) -> None:
-    live = kube.start(spec_of("inventory", "v1"), {})
-    killed_run = f"{kube.run_id}-killed"
-    run_and_kill(killed_run, repo)
-    assert namespace_phase(core, namespace_name(killed_run)) == "Active"
-
-    removed = clean_backend("kubernetes")
-
-    assert any(f"of run {killed_run}" in line for line in removed), removed
-    assert namespace_phase(core, namespace_name(killed_run)) in ("Terminating", "gone")
-    assert clean_backend("kubernetes", killed_run) == []
-    assert answers(live.url + "/health"), "an instance of a live run was touched"
-    assert namespace_phase(core, bystander) == "Active", "an unlabelled namespace"
-
-
-def run_and_kill(run_id: str, repo: Path) -> None:
-    """Start an instance from another harness process, then SIGKILL that process."""
-    child = subprocess.Popen(
-        [sys.executable, "-c", KILLED_RUN, run_id, "rollout.yaml"],
-        cwd=repo,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    inventory = templated.start(spec_of("inventory", "v1"), {})
+    spec = spec_of("orders", "v1", inventory=inventory.key)
+    orders = templated.start(
+        spec, {wire.env: inventory.peer_url for wire in spec.wires}
     )
-    assert child.stdout is not None
-    url = child.stdout.readline().strip()
-    os.kill(child.pid, signal.SIGKILL)
-    _, errors = child.communicate()
-    assert url, f"the run did not start its instance:\n{errors}"
+
+    order = {"sku": "WIDGET-1", "quantity": 1}
+    response = requests.post(f"{orders.url}/orders", json=order, timeout=10)
+    pod = deployed(apps, templated, orders.key).spec.template
+    container = pod.spec.containers[0]
+    env = {variable.name: variable.value for variable in container.env}
+
+    assert response.status_code == 201, response.text
+    # deploy/orders.yaml's container, probe and labels; the instance's wiring.
+    assert container.name == "orders"
+    assert container.readiness_probe.period_seconds == 2
+    assert pod.metadata.labels["app.kubernetes.io/part-of"] == "shop"
+    assert env["INVENTORY_URL"] == inventory.peer_url != "http://inventory:8000"
+    assert "Application startup complete" in templated.logs(orders)
+
+
+@pytest.mark.kubernetes
+def test_a_service_without_a_workload_gets_a_generated_deployment(
+    templated: Backend, apps: client.AppsV1Api
+) -> None:
+    version = VersionSpec("v1", image="rollout-sample/inventory:v1")
+    instance = templated.start(InstanceSpec(InstanceKey("billing", "v1"), version), {})
+
+    container = deployed(apps, templated, instance.key).spec.template.spec.containers[0]
+
+    assert answers(instance.url + "/health")
+    assert container.name == "app"
+    assert container.readiness_probe.http_get.path == "/health"
+
+
+@pytest.mark.kubernetes
+def test_a_production_pod_template_runs_in_a_scratch_namespace(
+    kubeconfig: Path, run_id: str, repo: Path, apps: client.AppsV1Api
+) -> None:
+    template = WorkloadTemplate(
+        "Deployment/inventory", "inventory", PRODUCTION_POD, "prod.yaml, document 1"
+    )
+    version = VersionSpec("v1", image="rollout-sample/inventory:v1")
+    key = InstanceKey("inventory", "v1")
+
+    with create_backend(
+        "kubernetes",
+        run_id,
+        repo,
+        kubeconfig=kubeconfig,
+        templates={"inventory": template},
+    ) as backend:
+        instance = backend.start(InstanceSpec(key, version), {})
+        pod = deployed(apps, backend, key).spec.template.spec
+
+        assert answers(instance.url + "/health")
+    # The secret, config map, service account, priority class and node
+    # selection exist nowhere here; the probe on port "web" now reaches 8000.
+    assert pod.containers[0].ports[0].container_port == 8000
+    assert pod.service_account_name is None
+    assert [v.name for v in pod.volumes if v.empty_dir] == ["config", "cache"]
 
 
 # --- least privilege and bad settings ----------------------------------------------
