@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import subprocess
 import sys
@@ -10,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from harness.backends.process import RUN_ENV
@@ -66,3 +69,43 @@ def sample_config(
     path = folder / "rollout.yaml"
     path.write_text(yaml.safe_dump(document, sort_keys=False))
     return path
+
+
+# The sample changes of the gate issue, for tests that compare backends.
+SCENARIOS = [
+    pytest.param({"inventory": "v2"}, None, id="inventory-additive"),
+    pytest.param({"inventory": "v3"}, {"inventory": "v2"}, id="inventory-rename"),
+    pytest.param({"orders": "v2"}, None, id="orders-alone"),
+    pytest.param({"inventory": "v2", "orders": "v2"}, None, id="inventory-and-orders"),
+    pytest.param({"notifier": "v2", "storefront": "v2"}, None, id="messages-both"),
+    pytest.param({"notifier": "v2"}, None, id="notifier-alone"),
+    pytest.param(
+        {"inventory": "v2", "orders": "v2", "notifier": "v2", "storefront": "v2"},
+        None,
+        id="all-four",
+    ),
+]
+
+
+def answer(report: Any) -> tuple[Any, ...]:
+    """What must not depend on the backend: verdict, stages and cell outcomes."""
+    outcomes = sorted((r.cell.id, r.outcome.value) for r in report.results)
+    return report.verdict.decision, report.verdict.stages, outcomes
+
+
+def answer_on_processes(
+    candidates: dict[str, str], baselines: dict[str, str] | None
+) -> tuple[Any, ...]:
+    """The process backend's answer to a scenario, computed once per session."""
+    return _process_answer(json.dumps([candidates, baselines], sort_keys=True))
+
+
+@functools.cache
+def _process_answer(scenario: str) -> tuple[Any, ...]:
+    from harness.core.config import load_system
+    from harness.engine.gate import run_gate
+    from harness.planning import plan_change
+
+    candidates, baselines = json.loads(scenario)
+    system = load_system(REPO / "rollout.yaml")
+    return answer(run_gate(system, plan_change(system, candidates, baselines)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,55 +59,60 @@ def cli(verbose: int) -> None:
     )
 
 
-def _change_options(command: click.decorators.FC) -> click.decorators.FC:
-    options = [
-        click.option(
-            "-c",
-            "--config",
-            "config",
-            default=DEFAULT_CONFIG,
-            show_default=True,
-            type=click.Path(dir_okay=False),
-            help="The system description.",
-        ),
-        click.option(
-            "--candidate",
-            multiple=True,
-            metavar="SERVICE=VERSION",
-            help="A version the change proposes (repeatable).",
-        ),
-        click.option(
-            "--baseline",
-            multiple=True,
-            metavar="SERVICE=VERSION",
-            help="Override the version running today (repeatable).",
-        ),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+def _option_group(
+    *options: Callable[[click.decorators.FC], click.decorators.FC],
+) -> Callable[[click.decorators.FC], click.decorators.FC]:
+    """One decorator applying ``options`` in the order they are listed."""
+
+    def apply(command: click.decorators.FC) -> click.decorators.FC:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return apply
 
 
-def _git_options(command: click.decorators.FC) -> click.decorators.FC:
-    options = [
-        click.option(
-            "--base",
-            metavar="REF",
-            default=None,
-            help="Read the bumps from the Kubernetes manifests: the images at "
-            "this git revision run today (N-1).",
-        ),
-        click.option(
-            "--head",
-            metavar="REF",
-            default=None,
-            help="The revision whose images the change proposes (N) "
-            "[default: HEAD]; needs --base.",
-        ),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+_change_options = _option_group(
+    click.option(
+        "-c",
+        "--config",
+        "config",
+        default=DEFAULT_CONFIG,
+        show_default=True,
+        type=click.Path(dir_okay=False),
+        help="The system description.",
+    ),
+    click.option(
+        "--candidate",
+        multiple=True,
+        metavar="SERVICE=VERSION",
+        help="A version the change proposes (repeatable).",
+    ),
+    click.option(
+        "--baseline",
+        multiple=True,
+        metavar="SERVICE=VERSION",
+        help="Override the version running today (repeatable).",
+    ),
+)
+
+
+_git_options = _option_group(
+    click.option(
+        "--base",
+        metavar="REF",
+        default=None,
+        help="Read the bumps from the Kubernetes manifests: the images at "
+        "this git revision run today (N-1).",
+    ),
+    click.option(
+        "--head",
+        metavar="REF",
+        default=None,
+        help="The revision whose images the change proposes (N) "
+        "[default: HEAD]; needs --base.",
+    ),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,46 +136,38 @@ class _Live:
     namespace: str | None = None
 
 
-def _cluster_options(command: click.decorators.FC) -> click.decorators.FC:
-    options = [
-        click.option(
-            "--kubeconfig",
-            type=click.Path(dir_okay=False),
-            default=None,
-            help="The kubeconfig of the cluster [default: $KUBECONFIG, else "
-            "~/.kube/config].",
-        ),
-        click.option(
-            "--context",
-            metavar="NAME",
-            default=None,
-            help="The kubeconfig context [default: its current context].",
-        ),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+_cluster_options = _option_group(
+    click.option(
+        "--kubeconfig",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="The kubeconfig of the cluster [default: $KUBECONFIG, else "
+        "~/.kube/config].",
+    ),
+    click.option(
+        "--context",
+        metavar="NAME",
+        default=None,
+        help="The kubeconfig context [default: its current context].",
+    ),
+)
 
 
-def _live_options(command: click.decorators.FC) -> click.decorators.FC:
-    options = [
-        click.option(
-            "--baseline-from-cluster",
-            is_flag=True,
-            help="Read the baselines (N-1) from the images the cluster's workloads "
-            "run now (read-only); --baseline wins over it, it wins over --base.",
-        ),
-        click.option(
-            "--namespace",
-            metavar="NAME",
-            default=None,
-            help="The namespace whose workloads --baseline-from-cluster reads "
-            "[default: the context's namespace, else default].",
-        ),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+_live_options = _option_group(
+    click.option(
+        "--baseline-from-cluster",
+        is_flag=True,
+        help="Read the baselines (N-1) from the images the cluster's workloads "
+        "run now (read-only); --baseline wins over it, it wins over --base.",
+    ),
+    click.option(
+        "--namespace",
+        metavar="NAME",
+        default=None,
+        help="The namespace whose workloads --baseline-from-cluster reads "
+        "[default: the context's namespace, else default].",
+    ),
+)
 
 
 def _live(

@@ -26,32 +26,18 @@ from harness.backends.kubeapi import connect
 from harness.backends.kubernetes import namespace_name
 from harness.core.config import load_system
 from harness.core.model import Outcome
-from harness.engine.events import RunReport
 from harness.engine.gate import run_gate
 from harness.manifests.templates import workload_templates
 from harness.planning import plan_change
-from tests.helpers import rollout, sample_config
+from tests.helpers import (
+    SCENARIOS,
+    answer,
+    answer_on_processes,
+    rollout,
+    sample_config,
+)
 
 pytestmark = [pytest.mark.kubernetes, pytest.mark.slow]
-
-SCENARIOS = [
-    pytest.param({"inventory": "v2"}, None, id="inventory-additive"),
-    pytest.param({"inventory": "v3"}, {"inventory": "v2"}, id="inventory-rename"),
-    pytest.param({"orders": "v2"}, None, id="orders-alone"),
-    pytest.param({"inventory": "v2", "orders": "v2"}, None, id="inventory-and-orders"),
-    pytest.param({"notifier": "v2", "storefront": "v2"}, None, id="messages-both"),
-    pytest.param({"notifier": "v2"}, None, id="notifier-alone"),
-    pytest.param(
-        {"inventory": "v2", "orders": "v2", "notifier": "v2", "storefront": "v2"},
-        None,
-        id="all-four",
-    ),
-]
-
-
-def answer(report: RunReport) -> tuple[Any, ...]:
-    outcomes = sorted((r.cell.id, r.outcome.value) for r in report.results)
-    return report.verdict.decision, report.verdict.stages, outcomes
 
 
 @pytest.mark.parametrize(("candidates", "baselines"), SCENARIOS)
@@ -65,10 +51,9 @@ def test_kubernetes_gives_the_same_verdicts_as_processes(
     plan = plan_change(system, candidates, baselines)
     options = {"kubeconfig": kubeconfig, "templates": workload_templates(system)}
 
-    on_processes = run_gate(system, plan, backend="process")
     on_kubernetes = run_gate(system, plan, "kubernetes", backend_options=options)
 
-    assert answer(on_kubernetes) == answer(on_processes)
+    assert answer(on_kubernetes) == answer_on_processes(candidates, baselines)
     assert all(r.outcome is not Outcome.ERROR for r in on_kubernetes.results)
 
 
