@@ -12,9 +12,9 @@ from typing import Any
 import jsonschema
 import referencing
 import referencing.exceptions
-import yaml
 from referencing.jsonschema import DRAFT202012
 
+from harness.core.documents import read_yaml
 from harness.core.errors import ContractError, Problem
 
 __all__ = ["MessageSchema", "load_message_schema"]
@@ -90,25 +90,9 @@ def _load(path: Path, _mtime: int) -> MessageSchema:
 
 
 def _read(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ContractError(
-            [
-                Problem(
-                    str(path),
-                    "",
-                    f"cannot read: {exc.strerror}",
-                    hint="fix the path in rollout.yaml",
-                )
-            ]
-        ) from None
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ContractError(
-            [Problem(str(path), "", f"not YAML or JSON: {exc}")]
-        ) from None
+    document = read_yaml(
+        path, ContractError, "the message schema", hint="fix the path in rollout.yaml"
+    )
     if not isinstance(document, dict):
         raise ContractError(
             [

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
+from harness.core.documents import read_yaml
 from harness.core.errors import ConfigError, Problem
 from harness.core.model import CheckKind, Edge, Protocol
 from harness.core.system import (
@@ -127,39 +127,8 @@ def _check_reference(
 
 
 def _read_yaml(source: Path) -> Any:
-    try:
-        text = source.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(
-            [
-                Problem(
-                    str(source),
-                    "",
-                    "file not found",
-                    hint="pass --config PATH or run from the folder holding "
-                    f"{DEFAULT_CONFIG}",
-                )
-            ]
-        ) from None
-    except OSError as exc:
-        raise ConfigError([Problem(str(source), "", f"cannot read: {exc}")]) from None
-
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(
-            [
-                Problem(
-                    str(source),
-                    where,
-                    f"invalid YAML: {problem}",
-                    hint="check the indentation and quoting near that line",
-                )
-            ]
-        ) from None
+    hint = f"pass --config PATH or run from the folder holding {DEFAULT_CONFIG}"
+    return read_yaml(source, ConfigError, "the system description", hint)
 
 
 def _schema_problems(document: Any, source: Path) -> Iterator[Problem]:

@@ -26,13 +26,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jsonschema import Draft202012Validator
 
 from harness.contracts.openapi.changes import Change, Direction
 from harness.contracts.openapi.document import escape
 from harness.contracts.openapi.operations import operation_key
 from harness.contracts.openapi.rules import RULES
+from harness.core.documents import read_yaml
 from harness.core.errors import ConfigError, Problem
 
 __all__ = ["IgnoreRule", "apply_ignores", "load_ignore_file"]
@@ -111,27 +111,9 @@ def load_ignore_file(path: str | Path) -> tuple[IgnoreRule, ...]:
 
 
 def _read(source: Path) -> Any:
-    try:
-        text = source.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(
-            [
-                Problem(
-                    str(source),
-                    "",
-                    f"cannot read the ignore file: {exc.strerror or exc}",
-                    hint="check the path given to --ignore",
-                )
-            ]
-        ) from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(
-            [Problem(str(source), where, f"invalid YAML: {exc}")]
-        ) from None
+    raw = read_yaml(
+        source, ConfigError, "the ignore file", hint="check the path given to --ignore"
+    )
     return [] if raw is None else raw
 
 
