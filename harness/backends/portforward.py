@@ -83,6 +83,11 @@ class Relay:
         with self._lock:
             self._closed = True
             connections = list(self._connections)
+        # close() alone does not stop a thread blocked in accept() on Linux: the
+        # socket stays open, and accepts, until that call returns. shutdown()
+        # wakes it with an error first.
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
         with contextlib.suppress(OSError):
             self._listener.close()
         for connection in connections:
