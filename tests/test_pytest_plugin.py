@@ -298,6 +298,11 @@ def test_a_marker_naming_no_edge_is_a_collection_error(shop: pytest.Pytester) ->
             id="unknown-backend",
         ),
         pytest.param(
+            ["--rollout-kubeconfig", "cluster.yaml"],
+            "--rollout-kubeconfig: the process backend talks to no cluster*",
+            id="kubeconfig-without-kubernetes",
+        ),
+        pytest.param(
             ["--rollout-report", "report.txt"],
             "--rollout-report: cannot tell the format of *report.txt*",
             id="report-suffix",

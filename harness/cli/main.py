@@ -25,7 +25,7 @@ from harness.core.config import (
 from harness.core.errors import BadInput, ConfigError, HarnessError, Problem
 from harness.core.system import System
 from harness.engine.events import Listener
-from harness.engine.gate import run_gate
+from harness.engine.gate import backend_options, run_gate
 from harness.manifests import GitChange, bumps_from_git
 from harness.manifests.live import LiveBaseline, live_baseline
 from harness.planning import Plan, plan_change
@@ -254,14 +254,8 @@ def _backend_options(
                 ]
             )
         return {}
-    from harness.manifests.templates import workload_templates
-
-    options: dict[str, Any] = cluster.options()
-    if run_namespace is not None:
-        options["namespace"] = run_namespace
-    if system.manifests:
-        options["templates"] = workload_templates(system)
-    return options
+    chosen = {**cluster.options(), "namespace": run_namespace}
+    return backend_options(system, backend, chosen)
 
 
 def _read_change(

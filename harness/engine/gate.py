@@ -13,7 +13,7 @@ from harness.engine.runner import new_run_id, preflight, run_plan
 from harness.engine.signals import terminate_gracefully
 from harness.planning import Plan
 
-__all__ = ["run_gate"]
+__all__ = ["backend_options", "run_gate"]
 
 logger = logging.getLogger(__name__)
 
@@ -41,3 +41,23 @@ def run_gate(
         ) as started,
     ):
         return run_plan(plan, started, listeners, jobs)
+
+
+def backend_options(
+    system: System, backend: str, cluster: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The options a backend is created with for ``system``.
+
+    For kubernetes: ``cluster`` (kubeconfig, context, namespace; unset ones are
+    left out) and, when the config names manifests, the pod templates of the
+    mapped workloads, so instances run the way the repository deploys them.
+    Other backends take none of these.
+    """
+    if backend != "kubernetes":
+        return {}
+    from harness.manifests.templates import workload_templates
+
+    options = {key: value for key, value in cluster.items() if value is not None}
+    if system.manifests:
+        options["templates"] = workload_templates(system)
+    return options

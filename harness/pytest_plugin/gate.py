@@ -10,8 +10,9 @@ from __future__ import annotations
 import dataclasses
 import io
 import time
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from rich.console import Console, RenderableType
@@ -70,9 +71,11 @@ class Gate:
         backend: str,
         jobs: int | None,
         report_file: ReportFile | None,
+        backend_options: Mapping[str, Any] | None = None,
     ) -> None:
         self.plan = plan
         self.backend = backend
+        self.backend_options = dict(backend_options or {})
         self.jobs = jobs
         self.report_file = report_file
         self.run_id = new_run_id()
@@ -96,7 +99,14 @@ class Gate:
             settings = Settings(config)
             plan = settings.plan()
             preflight(plan)
-            return cls(plan, settings.backend(), settings.jobs(), settings.report())
+            backend = settings.backend()
+            return cls(
+                plan,
+                backend,
+                settings.jobs(),
+                settings.report(),
+                settings.backend_options(backend),
+            )
         except BadInput as exc:
             raise usage_error(exc) from None
 
@@ -247,7 +257,12 @@ class Gate:
             specs = [*self.plan.instances]
             for planned in self.plan.cells:
                 specs += self.plan.consumer_instance(planned.cell)
-            backend = create_backend(self.backend, self.run_id, self.plan.system.root)
+            backend = create_backend(
+                self.backend,
+                self.run_id,
+                self.plan.system.root,
+                **self.backend_options,
+            )
             self._pool = InstancePool(backend, specs, _instance_event)
         return self._pool
 

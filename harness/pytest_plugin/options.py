@@ -18,8 +18,10 @@ __all__ = [
     "BASELINE",
     "CANDIDATE",
     "CONFIG",
+    "CONTEXT",
     "HEAD",
     "JOBS",
+    "KUBECONFIG",
     "MARKER",
     "OPTIONS",
     "REPORT",
@@ -86,7 +88,7 @@ BACKEND = Option(
     "--rollout-backend",
     "rollout_backend",
     "NAME",
-    "What starts instances, e.g. process or docker [default: process].",
+    "What starts instances: process, docker or kubernetes [default: process].",
 )
 REPORT = Option(
     "--rollout-report",
@@ -101,7 +103,30 @@ JOBS = Option(
     "N",
     "Cells checked in parallel [default: CPU count].",
 )
-OPTIONS = (CONFIG, CANDIDATE, BASELINE, BASE, HEAD, BACKEND, REPORT, JOBS)
+KUBECONFIG = Option(
+    "--rollout-kubeconfig",
+    "rollout_kubeconfig",
+    "PATH",
+    "kubernetes backend: the kubeconfig of the cluster [default: $KUBECONFIG].",
+)
+CONTEXT = Option(
+    "--rollout-context",
+    "rollout_context",
+    "NAME",
+    "kubernetes backend: the kubeconfig context [default: its current one].",
+)
+OPTIONS = (
+    CONFIG,
+    CANDIDATE,
+    BASELINE,
+    BASE,
+    HEAD,
+    BACKEND,
+    KUBECONFIG,
+    CONTEXT,
+    REPORT,
+    JOBS,
+)
 
 
 def refuse_options_without_rollout(config: pytest.Config) -> None:

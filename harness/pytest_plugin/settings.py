@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,6 +16,7 @@ from harness.backends import BACKENDS
 from harness.core.config import DEFAULT_CONFIG, load_system, parse_assignments
 from harness.core.errors import BadInput, ConfigError, Problem
 from harness.core.system import System
+from harness.engine.gate import backend_options
 from harness.planning import Plan, plan_change
 from harness.pytest_plugin.options import (
     BACKEND,
@@ -22,8 +24,10 @@ from harness.pytest_plugin.options import (
     BASELINE,
     CANDIDATE,
     CONFIG,
+    CONTEXT,
     HEAD,
     JOBS,
+    KUBECONFIG,
     REPORT,
     Option,
 )
@@ -65,6 +69,24 @@ class Settings:
                 "choose one of: " + ", ".join(BACKENDS),
             )
         return name
+
+    def backend_options(self, backend: str) -> dict[str, Any]:
+        """The options the backend is created with (the cluster, for kubernetes)."""
+        cluster = {
+            "kubeconfig": self._given(KUBECONFIG),
+            "context": self._given(CONTEXT),
+        }
+        if backend != "kubernetes":
+            for given in cluster.values():
+                if given is not None:
+                    raise _bad(
+                        given[1],
+                        f"the {backend} backend talks to no cluster",
+                        f"add {BACKEND.flag} kubernetes, or leave it out",
+                    )
+            return {}
+        chosen = {key: given[0] for key, given in cluster.items() if given}
+        return backend_options(self.system, backend, chosen)
 
     def jobs(self) -> int | None:
         """How many cells are checked in parallel (None: the CPU count)."""

@@ -30,6 +30,7 @@ from harness.engine.gate import run_gate
 from harness.manifests.templates import workload_templates
 from harness.planning import plan_change
 from tests.helpers import (
+    REPO,
     SCENARIOS,
     answer,
     answer_on_processes,
@@ -166,3 +167,40 @@ def test_sigkill_then_clean_removes_that_run_and_nothing_else(
             assert [phase(core, name) for name in untouched] == ["Active"] * 4
     finally:
         core.delete_namespace(bystander)
+
+
+def test_pytest_runs_the_gate_on_the_cluster_it_is_given(
+    sample_copy: Path, kubeconfig: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # KUBECONFIG pointing nowhere proves the option, not the environment, chose.
+    monkeypatch.setenv("KUBECONFIG", str(sample_copy / "no-such-kubeconfig"))
+    (sample_copy / "deploy").symlink_to(REPO / "deploy")
+    sample_config(sample_copy)
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--rollout",
+            "--rollout-backend",
+            "kubernetes",
+            f"--rollout-kubeconfig={kubeconfig}",
+            "--rollout-candidate",
+            "inventory=v2",
+            "-k",
+            "pact",
+            "-v",
+            "-p",
+            "no:cacheprovider",
+        ],
+        cwd=sample_copy,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "orders@v1->inventory@v2[pact] PASSED" in result.stdout
+    assert "verdict: allowed" in result.stdout
