@@ -31,7 +31,13 @@ from harness.core.system import (
     WorkloadMapping,
 )
 
-__all__ = ["DEFAULT_CONFIG", "load_system", "parse_assignments", "rollout_schema"]
+__all__ = [
+    "DEFAULT_CONFIG",
+    "load_system",
+    "parse_assignments",
+    "rollout_schema",
+    "unknown_versions",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -94,11 +100,22 @@ def parse_assignments(
             )
             continue
         if system is not None:
-            problems.extend(_check_reference(system, service, version, option))
+            problems.extend(unknown_versions(system, {service: version}, option))
         result[service] = version
     if problems:
         raise ConfigError(problems)
     return result
+
+
+def unknown_versions(
+    system: System, versions: Mapping[str, str], option: str
+) -> list[Problem]:
+    """What is wrong with ``service: version`` pairs given as ``option``."""
+    return [
+        problem
+        for service, version in versions.items()
+        for problem in _check_reference(system, service, version, option)
+    ]
 
 
 def _check_reference(

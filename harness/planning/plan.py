@@ -16,7 +16,8 @@ import logging
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 
-from harness.core.errors import ConfigError, Problem
+from harness.core.config import unknown_versions
+from harness.core.errors import ConfigError
 from harness.core.instances import InstanceKey, InstanceSpec, Wire
 from harness.core.model import Bump, Cell, CheckKind, Pairing
 from harness.core.system import EdgeSpec, System
@@ -141,27 +142,7 @@ def plan_change(
 
 
 def _check_versions(system: System, versions: Mapping[str, str], option: str) -> None:
-    problems = []
-    for service, version in versions.items():
-        if service not in system.services:
-            problems.append(
-                Problem(
-                    "command line",
-                    option,
-                    f"unknown service {service!r}",
-                    hint="services: " + ", ".join(system.services),
-                )
-            )
-        elif version not in system.services[service].versions:
-            problems.append(
-                Problem(
-                    "command line",
-                    option,
-                    f"{service!r} has no version {version!r} in {system.source}",
-                    hint=f"add it under services.{service}.versions, or use one of: "
-                    + ", ".join(system.services[service].versions),
-                )
-            )
+    problems = unknown_versions(system, versions, option)
     if problems:
         raise ConfigError(problems)
 
