@@ -30,7 +30,6 @@ class CheckContext:
     cell: Cell
     edge: EdgeSpec
     provider_url: str | None = None
-    consumer_url: str | None = None
 
     @property
     def settings(self) -> CheckSettings:

@@ -6,7 +6,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from harness.core.model import Protocol, ServiceVersion
+from harness.core.model import Protocol
 from harness.core.system import VersionSpec
 
 __all__ = ["InstanceKey", "InstanceSpec", "Wire"]
@@ -22,10 +22,6 @@ class InstanceKey:
     service: str
     version: str
     wiring: tuple[tuple[str, InstanceKey], ...] = ()
-
-    @property
-    def service_version(self) -> ServiceVersion:
-        return ServiceVersion(self.service, self.version)
 
     @property
     def name(self) -> str:

@@ -147,10 +147,6 @@ class Cell:
         return ServiceVersion(self.edge.provider, self.provider_version)
 
     @property
-    def is_control(self) -> bool:
-        return self.pairing is Pairing.TODAY
-
-    @property
     def id(self) -> str:
         return f"{self.consumer}->{self.provider}"
 

@@ -120,9 +120,6 @@ class System:
         """The folder relative paths in the config are resolved against."""
         return self.source.parent
 
-    def edges_of(self, service: str) -> tuple[EdgeSpec, ...]:
-        return tuple(e for e in self.edges if service in (e.consumer, e.provider))
-
     def dependencies_of(self, service: str) -> tuple[EdgeSpec, ...]:
         return tuple(e for e in self.edges if e.consumer == service)
 

@@ -38,7 +38,6 @@ class RunReport:
     verdict: Verdict
     duration: float
     instances_started: int
-    stopped_early: str = ""
 
 
 @dataclass(frozen=True, slots=True)

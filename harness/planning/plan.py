@@ -61,9 +61,6 @@ class Plan:
     def is_empty(self) -> bool:
         return not self.bumps
 
-    def instance(self, key: InstanceKey) -> InstanceSpec:
-        return next(spec for spec in self.instances if spec.key == key)
-
     def consumer_instance(self, cell: Cell) -> tuple[InstanceSpec, ...]:
         """Specs to run ``cell``'s consumer version wired to its provider version.
 

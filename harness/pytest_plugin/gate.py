@@ -306,7 +306,7 @@ class Gate:
                 or session.config.option.collectonly
             ):
                 return
-            self.report = self._final_report(session)
+            self.report = self._final_report()
             if self.report is None:
                 return
             if self.report_file is not None:
@@ -319,7 +319,7 @@ class Gate:
         finally:
             self.close()
 
-    def _final_report(self, session: pytest.Session) -> RunReport | None:
+    def _final_report(self) -> RunReport | None:
         results = self._results()
         if not results and not self.plan.is_empty:
             return None
@@ -334,7 +334,6 @@ class Gate:
                 "only what ran"
             )
             verdict = dataclasses.replace(verdict, advice=(*verdict.advice, note))
-        stopped = session.shouldfail or session.shouldstop
         return RunReport(
             run_id=self.run_id,
             system=self.plan.system.name,
@@ -344,7 +343,6 @@ class Gate:
             verdict=verdict,
             duration=time.monotonic() - self._began,
             instances_started=self._pool.started if self._pool else 0,
-            stopped_early=stopped if isinstance(stopped, str) else "",
         )
 
     def _results(self) -> tuple[CellResult, ...]:

@@ -154,10 +154,6 @@ class Schemas:
             known = self._schemas[key] = _Merge(self, key).schema()
         return known
 
-    def at(self, where: Location) -> Schema:
-        """The schema written at ``where``."""
-        return self.get(self.key(where))
-
     def signature(self, key: SchemaKey, depth: int = 2) -> Hashable:
         """The structure of a schema down to ``depth``, without any names.
 
